@@ -1,0 +1,181 @@
+//! Command-line types (clap only). `cargo packit-db <command>`: cargo runs the binary with
+//! `packit-db` as its first argument; run directly, `cargo-packit-db <command>` works too.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{EngineChoice, EnvStyle, Overrides};
+use crate::engine::PullPolicy;
+use crate::ui::Format;
+
+/// The `cargo` wrapper: one subcommand, `packit-db`.
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", disable_help_subcommand = true)]
+pub enum Cargo {
+    /// A local PostgreSQL for your project, in Docker or Podman: start it, migrate it, inspect it.
+    #[command(name = "packit-db", version, long_about = None)]
+    PackitDb(PackitDb),
+}
+
+/// `cargo packit-db`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Start here:\n  cargo packit-db up                     # start Postgres, print DATABASE_URL\n  export DATABASE_URL=$(cargo packit-db url)\n  cargo packit-db psql                   # open psql in the container"
+)]
+pub struct PackitDb {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command (they override configuration and environment).
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Path to Cargo.toml (the project whose [package.metadata.packit-db] is read).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Container engine to use [default: auto: Docker's socket, then Podman's].
+    #[arg(long, global = true, value_enum)]
+    pub engine: Option<EngineChoice>,
+    /// PostgreSQL image [default: docker.io/library/postgres:17].
+    #[arg(long, global = true, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Container name [default: <project>-packit-db].
+    #[arg(long, global = true, value_name = "NAME")]
+    pub container: Option<String>,
+    /// Host port on 127.0.0.1 [default: 0, a free port].
+    #[arg(long, global = true, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Environment-variable contract of the image [default: official, or sclorg for Software Collections images].
+    #[arg(long, global = true, value_enum)]
+    pub env_style: Option<EnvStyle>,
+    /// More output on stderr (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl GlobalArgs {
+    /// The flags that override configuration.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            manifest_path: self.manifest_path.clone(),
+            engine: self.engine,
+            image: self.image.clone(),
+            container: self.container.clone(),
+            port: self.port,
+            env_style: self.env_style,
+        }
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the project's PostgreSQL container (create, pull, start as needed) and wait until it accepts connections.
+    #[command(
+        after_help = "Examples:\n  cargo packit-db up\n  cargo packit-db up --pull never --timeout 120\n  cargo packit-db --port 5433 up --recreate"
+    )]
+    Up(UpCli),
+    /// Stop and remove the container; --volumes also deletes its data.
+    #[command(
+        after_help = "Examples:\n  cargo packit-db down\n  cargo packit-db down --volumes --yes"
+    )]
+    Down(DownCli),
+    /// Show the engine, the container and whether the database answers.
+    #[command(
+        after_help = "Examples:\n  cargo packit-db status\n  cargo packit-db status --format json"
+    )]
+    Status(StatusCli),
+    /// Print the DATABASE_URL, password included, and nothing else.
+    #[command(after_help = "Example:\n  export DATABASE_URL=$(cargo packit-db url)")]
+    Url,
+    /// Run psql in the container as the application role (interactive on a terminal, piped otherwise).
+    #[command(
+        after_help = "Examples:\n  cargo packit-db psql\n  cargo packit-db psql -- -c '\\dt'\n  echo 'select 1' | cargo packit-db psql"
+    )]
+    Psql(PsqlCli),
+}
+
+/// `up` options.
+#[derive(Debug, Args)]
+pub struct UpCli {
+    /// When to pull the image.
+    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+    /// How long PostgreSQL may take to accept connections (seconds, or e.g. 90s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Replace a container whose settings differ from the configuration (the data volume is kept).
+    #[arg(long)]
+    pub recreate: bool,
+}
+
+/// `down` options.
+#[derive(Debug, Args)]
+pub struct DownCli {
+    /// Also delete the data volume (asks first; without a terminal, needs --yes).
+    #[arg(long)]
+    pub volumes: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// `status` options.
+#[derive(Debug, Args)]
+pub struct StatusCli {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `psql` options.
+#[derive(Debug, Args)]
+pub struct PsqlCli {
+    /// Arguments passed to psql (after `--`).
+    #[arg(last = true, allow_hyphen_values = true, value_name = "PSQL_ARGS")]
+    pub args: Vec<String>,
+}
+
+/// Parses `90`, `90s`, `2m` or `1h` into a duration.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: use seconds (90), 90s, 2m or 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a duration: use seconds (90), 90s, 2m or 1h"
+            ))
+        }
+    };
+    if secs == 0 {
+        return Err("the timeout must be at least 1 s".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// Inserts `packit-db` after the program name when the binary is run directly
+/// (`cargo-packit-db up`), so both invocations parse the same.
+pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).map(|a| a != "packit-db").unwrap_or(true) {
+        args.insert(1.min(args.len()), "packit-db".into());
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,91 @@
+//! One function per command. Each takes the validated configuration and its arguments,
+//! talks to the engine and database layers, and renders its result.
+
+mod down;
+mod psql;
+mod status;
+mod up;
+mod url;
+
+pub use down::{down, DownArgs};
+pub use psql::{psql, PsqlArgs};
+pub use status::{status, StatusArgs};
+pub use up::{up, UpArgs};
+pub use url::url;
+
+use crate::config::Config;
+use crate::db::ConnectionInfo;
+use crate::engine::{env_keys, ContainerError, ContainerInfo, ContainerState, Engine};
+use crate::error::Error;
+
+/// Failures that belong to no single layer.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// A destructive step needs confirmation and there is no terminal to ask on.
+    #[error("{what} needs confirmation: run it on a terminal to be asked, or pass --yes")]
+    NotConfirmed {
+        /// The step, e.g. `deleting volume app-packit-db-data`.
+        what: String,
+    },
+    /// The user answered no.
+    #[error("{what} cancelled")]
+    Declined {
+        /// The step.
+        what: String,
+    },
+    /// Ctrl-C.
+    #[error("interrupted; everything this run created was removed")]
+    Interrupted,
+    /// Local I/O failed.
+    #[error("failed to {action}: {reason}")]
+    Io {
+        /// What was being done.
+        action: String,
+        /// Why it failed.
+        reason: String,
+    },
+}
+
+/// Connects to the configured engine.
+pub(crate) async fn connect(config: &Config) -> Result<Engine, Error> {
+    Ok(Engine::connect(config.engine, &config.engine_env).await?)
+}
+
+/// The project's container, which must exist, be ours and be running; with its connection info.
+pub(crate) async fn running_container(
+    engine: &Engine,
+    config: &Config,
+) -> Result<(ContainerInfo, ConnectionInfo), Error> {
+    let name = &config.container;
+    let Some(container) = engine.inspect_container(name).await? else {
+        return Err(ContainerError::Missing { name: name.clone() }.into());
+    };
+    if !container.is_ours() {
+        return Err(ContainerError::NotOurs { name: name.clone() }.into());
+    }
+    if container.state != ContainerState::Running {
+        return Err(ContainerError::NotRunning {
+            name: name.clone(),
+            state: container.state.to_string(),
+        }
+        .into());
+    }
+    let info = connection_info(&container).ok_or_else(|| ContainerError::NotRunning {
+        name: name.clone(),
+        state: "running without a published port".into(),
+    })?;
+    Ok((container, info))
+}
+
+/// Connection details as the container was created (user, database and password from its
+/// environment, the port from its published bindings).
+pub(crate) fn connection_info(container: &ContainerInfo) -> Option<ConnectionInfo> {
+    let (user_key, password_key, db_key) = env_keys(container.observed.env_style());
+    let observed = &container.observed;
+    Some(ConnectionInfo {
+        port: container.host_port?,
+        user: observed.env_var(user_key)?.to_string(),
+        password: observed.env_var(password_key)?.to_string(),
+        database: observed.env_var(db_key)?.to_string(),
+    })
+}

@@ -1,0 +1,380 @@
+//! Finding a container engine.
+//!
+//! The lookup order (also in the README):
+//! 1. `--engine` / the `engine` key narrows the candidates to Docker's or Podman's;
+//! 2. `DOCKER_HOST`, then `CONTAINER_HOST` — explicit settings: if one is set and does not
+//!    answer, that is the error (no silent fallback to another engine);
+//! 3. `/var/run/docker.sock`;
+//! 4. `$XDG_RUNTIME_DIR/podman/podman.sock` (rootless Podman);
+//! 5. `/run/podman/podman.sock` (rootful Podman);
+//! 6. when the `podman` binary exists, its API service started on a private socket for the
+//!    duration of the command ([`PodmanService`]).
+//!
+//! Every place is probed with a ping under a short timeout, then the API version is negotiated
+//! (the engines here speak 1.41; bollard defaults to a newer one).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bollard::models::SystemVersion;
+use bollard::{ClientVersion, Docker, API_DEFAULT_VERSION};
+
+use crate::config::{EngineChoice, EngineEnv};
+use crate::engine::error::{Attempt, EngineError};
+use crate::engine::podman_service::PodmanService;
+
+/// How long one probe may take before the place counts as not answering.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// The timeout bollard applies to every request (pulls and long execs stream within it).
+const REQUEST_TIMEOUT_SECS: u64 = 3600;
+
+/// Docker's and Podman's default socket paths (rootful).
+pub(crate) const DOCKER_SOCKET: &str = "/var/run/docker.sock";
+pub(crate) const PODMAN_ROOT_SOCKET: &str = "/run/podman/podman.sock";
+
+/// One place to look for an engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Candidate {
+    /// An endpoint named by an environment variable; failing it is an error.
+    Variable {
+        /// `DOCKER_HOST` or `CONTAINER_HOST`.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A well-known socket path; a missing one is skipped.
+    Socket(PathBuf),
+    /// Start `podman system service` privately.
+    PodmanService,
+}
+
+/// The candidates for `choice`, in the documented order.
+pub(crate) fn candidates(choice: EngineChoice, env: &EngineEnv) -> Vec<Candidate> {
+    let docker = matches!(choice, EngineChoice::Auto | EngineChoice::Docker);
+    let podman = matches!(choice, EngineChoice::Auto | EngineChoice::Podman);
+    let mut out = Vec::new();
+    if docker {
+        if let Some(value) = &env.docker_host {
+            out.push(Candidate::Variable {
+                var: "DOCKER_HOST",
+                value: value.clone(),
+            });
+        }
+    }
+    if podman {
+        if let Some(value) = &env.container_host {
+            out.push(Candidate::Variable {
+                var: "CONTAINER_HOST",
+                value: value.clone(),
+            });
+        }
+    }
+    if docker {
+        out.push(Candidate::Socket(PathBuf::from(DOCKER_SOCKET)));
+    }
+    if podman {
+        if let Some(dir) = &env.xdg_runtime_dir {
+            out.push(Candidate::Socket(dir.join("podman/podman.sock")));
+        }
+        out.push(Candidate::Socket(PathBuf::from(PODMAN_ROOT_SOCKET)));
+        out.push(Candidate::PodmanService);
+    }
+    out
+}
+
+/// A connected, version-negotiated engine client and where it was found.
+pub(crate) struct Connected {
+    pub(crate) docker: Docker,
+    pub(crate) version: SystemVersion,
+    pub(crate) endpoint: String,
+    pub(crate) service: Option<PodmanService>,
+}
+
+/// Walks the candidates and returns the first engine that answers.
+pub(crate) async fn discover(
+    choice: EngineChoice,
+    env: &EngineEnv,
+) -> Result<Connected, EngineError> {
+    let mut tried = Vec::new();
+    for candidate in candidates(choice, env) {
+        match candidate {
+            Candidate::Variable { var, value } => {
+                let (docker, version) = connect_url(var, &value).await?;
+                return Ok(Connected {
+                    docker,
+                    version,
+                    endpoint: value,
+                    service: None,
+                });
+            }
+            Candidate::Socket(path) => match probe_socket(&path).await {
+                Ok((docker, version)) => {
+                    return Ok(Connected {
+                        docker,
+                        version,
+                        endpoint: format!("unix://{}", path.display()),
+                        service: None,
+                    })
+                }
+                Err(outcome) => tried.push(Attempt {
+                    place: path.display().to_string(),
+                    outcome,
+                }),
+            },
+            Candidate::PodmanService => match PodmanService::start().await {
+                Ok(Some(service)) => {
+                    let path = service.socket().to_path_buf();
+                    let (docker, version) = probe_socket(&path)
+                        .await
+                        .map_err(|reason| EngineError::PodmanService { reason })?;
+                    return Ok(Connected {
+                        docker,
+                        version,
+                        endpoint: format!("unix://{} (private podman service)", path.display()),
+                        service: Some(service),
+                    });
+                }
+                Ok(None) => tried.push(Attempt {
+                    place: "podman system service".into(),
+                    outcome: "podman not installed".into(),
+                }),
+                Err(e) => return Err(e),
+            },
+        }
+    }
+    Err(EngineError::NotFound { tried })
+}
+
+/// An engine endpoint; a client for it can be made for any API version without I/O.
+enum Endpoint {
+    Unix(String),
+    Http(String),
+}
+
+impl Endpoint {
+    fn client(&self, version: &ClientVersion) -> Result<Docker, bollard::errors::Error> {
+        match self {
+            Endpoint::Unix(path) => Docker::connect_with_unix(path, REQUEST_TIMEOUT_SECS, version),
+            Endpoint::Http(url) => Docker::connect_with_http(url, REQUEST_TIMEOUT_SECS, version),
+        }
+    }
+}
+
+/// Connects to an endpoint given as a URL in `var`; every failure is an error naming it.
+async fn connect_url(var: &str, value: &str) -> Result<(Docker, SystemVersion), EngineError> {
+    let place = format!("{var}={value}");
+    let unreachable = |reason: String| EngineError::Unreachable {
+        place: place.clone(),
+        reason,
+        fix: var.to_string(),
+    };
+    let scheme = value.split_once("://").map(|(s, _)| s).unwrap_or("");
+    let endpoint = match scheme {
+        "unix" => Endpoint::Unix(value["unix://".len()..].to_string()),
+        "tcp" | "http" => Endpoint::Http(value.to_string()),
+        // A bare path: users type it, and it can only mean a socket.
+        "" if value.starts_with('/') => Endpoint::Unix(value.to_string()),
+        other => {
+            return Err(EngineError::UnsupportedScheme {
+                var: var.to_string(),
+                value: value.to_string(),
+                scheme: if other.is_empty() {
+                    value.to_string()
+                } else {
+                    other.to_string()
+                },
+            })
+        }
+    };
+    if let Endpoint::Unix(path) = &endpoint {
+        if !Path::new(path).exists() {
+            return Err(unreachable("socket not found".into()));
+        }
+    }
+    negotiate(&endpoint).await.map_err(|failure| match failure {
+        ProbeFailure::NoAnswer(reason) => unreachable(reason),
+        ProbeFailure::NotAnEngine(reason) => EngineError::NotAnEngine {
+            place: place.clone(),
+            reason,
+        },
+    })
+}
+
+/// Probes a socket path; `Err` carries the outcome for the "tried" list.
+async fn probe_socket(path: &Path) -> Result<(Docker, SystemVersion), String> {
+    if !path.exists() {
+        return Err("not found".into());
+    }
+    negotiate(&Endpoint::Unix(path.to_string_lossy().into_owned()))
+        .await
+        .map_err(|failure| match failure {
+            ProbeFailure::NoAnswer(reason) => reason,
+            ProbeFailure::NotAnEngine(reason) => format!("not a Docker or Podman API ({reason})"),
+        })
+}
+
+/// Why a probe failed.
+enum ProbeFailure {
+    /// Nothing listened, or it did not answer in time.
+    NoAnswer(String),
+    /// Something answered, but not like an engine.
+    NotAnEngine(String),
+}
+
+/// Asks the engine for its version (the probe) and returns a client speaking the lower of its
+/// API version and bollard's. This is `Docker::negotiate_version` with one request instead of
+/// two: Podman takes about half a second to answer `/version`.
+async fn negotiate(endpoint: &Endpoint) -> Result<(Docker, SystemVersion), ProbeFailure> {
+    let probe = endpoint
+        .client(API_DEFAULT_VERSION)
+        .map_err(|e| ProbeFailure::NoAnswer(e.to_string()))?;
+    let version = match tokio::time::timeout(PROBE_TIMEOUT, probe.version()).await {
+        Err(_) => {
+            return Err(ProbeFailure::NotAnEngine(format!(
+                "no answer within {} s",
+                PROBE_TIMEOUT.as_secs()
+            )))
+        }
+        Ok(Err(e)) => return Err(classify(&e)),
+        Ok(Ok(version)) => version,
+    };
+    let server = version
+        .api_version
+        .as_deref()
+        .and_then(parse_api_version)
+        .ok_or_else(|| ProbeFailure::NotAnEngine("its /version reports no API version".into()))?;
+    let chosen = if server < *API_DEFAULT_VERSION {
+        server
+    } else {
+        API_DEFAULT_VERSION.clone()
+    };
+    let docker = endpoint
+        .client(&chosen)
+        .map_err(|e| ProbeFailure::NoAnswer(e.to_string()))?;
+    Ok((docker, version))
+}
+
+/// Parses `1.41` into a client version.
+fn parse_api_version(s: &str) -> Option<ClientVersion> {
+    let (major, minor) = s.split_once('.')?;
+    Some(ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
+}
+
+/// Tells "nobody listens" from "something else listens".
+fn classify(error: &bollard::errors::Error) -> ProbeFailure {
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    ProbeFailure::NoAnswer("connection refused (is the engine running?)".into())
+                }
+                std::io::ErrorKind::PermissionDenied => ProbeFailure::NoAnswer(
+                    "permission denied (add your user to the `docker` group, or use rootless Podman)".into(),
+                ),
+                std::io::ErrorKind::NotFound => ProbeFailure::NoAnswer("not found".into()),
+                _ => ProbeFailure::NotAnEngine(io.to_string()),
+            };
+        }
+        source = e.source();
+    }
+    match error {
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } => {
+            ProbeFailure::NotAnEngine(format!("HTTP {status_code} to /_ping"))
+        }
+        other => ProbeFailure::NotAnEngine(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(docker: Option<&str>, container: Option<&str>, xdg: Option<&str>) -> EngineEnv {
+        EngineEnv {
+            docker_host: docker.map(String::from),
+            container_host: container.map(String::from),
+            xdg_runtime_dir: xdg.map(PathBuf::from),
+        }
+    }
+
+    #[test]
+    fn auto_order_is_the_documented_one() {
+        let got = candidates(
+            EngineChoice::Auto,
+            &env(
+                Some("unix:///d.sock"),
+                Some("unix:///c.sock"),
+                Some("/run/user/1000"),
+            ),
+        );
+        assert_eq!(
+            got,
+            vec![
+                Candidate::Variable {
+                    var: "DOCKER_HOST",
+                    value: "unix:///d.sock".into()
+                },
+                Candidate::Variable {
+                    var: "CONTAINER_HOST",
+                    value: "unix:///c.sock".into()
+                },
+                Candidate::Socket(PathBuf::from("/var/run/docker.sock")),
+                Candidate::Socket(PathBuf::from("/run/user/1000/podman/podman.sock")),
+                Candidate::Socket(PathBuf::from("/run/podman/podman.sock")),
+                Candidate::PodmanService,
+            ]
+        );
+    }
+
+    #[test]
+    fn docker_choice_skips_podman_places() {
+        let got = candidates(
+            EngineChoice::Docker,
+            &env(None, Some("unix:///c.sock"), Some("/run/user/1")),
+        );
+        assert_eq!(
+            got,
+            vec![Candidate::Socket(PathBuf::from("/var/run/docker.sock"))]
+        );
+    }
+
+    #[test]
+    fn podman_choice_skips_docker_places() {
+        let got = candidates(
+            EngineChoice::Podman,
+            &env(Some("unix:///d.sock"), None, None),
+        );
+        assert_eq!(
+            got,
+            vec![
+                Candidate::Socket(PathBuf::from("/run/podman/podman.sock")),
+                Candidate::PodmanService
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn unsupported_scheme_is_named() {
+        let err = connect_url("DOCKER_HOST", "ssh://me@host")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "DOCKER_HOST=ssh://me@host uses the unsupported scheme `ssh`; use unix:///path/to/engine.sock or tcp://host:port"
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_socket_in_docker_host_is_an_error() {
+        let err = connect_url("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .await
+            .err()
+            .unwrap();
+        assert!(err.to_string().starts_with("cannot reach the container engine at DOCKER_HOST=unix:///nonexistent/docker.sock: socket not found"), "{err}");
+    }
+}

@@ -1,0 +1,170 @@
+//! Running a command inside a container with streamed stdin/stdout/stderr, piped or on a TTY.
+
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
+use futures_util::StreamExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use crate::engine::client::{api, Engine};
+use crate::engine::error::EngineError;
+
+/// A command to run in a container. `env` is where secrets go (never `cmd`).
+#[derive(Clone, Default)]
+pub struct ExecRequest {
+    /// Program and arguments.
+    pub cmd: Vec<String>,
+    /// `KEY=VALUE` pairs for the process.
+    pub env: Vec<String>,
+    /// Whether to allocate a TTY.
+    pub tty: bool,
+    /// The user to run as (the image's default when `None`).
+    pub user: Option<String>,
+}
+
+/// Terminal size in characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TermSize {
+    /// Columns.
+    pub width: u16,
+    /// Rows.
+    pub height: u16,
+}
+
+impl Engine {
+    /// Runs `request` in `container`, streaming `stdin` in (EOF when it ends) and the output
+    /// out, concurrently. Without a TTY stderr goes to `stderr`; with one, everything comes
+    /// through `stdout`. With a TTY, every size sent on `resize` (the first one included) is
+    /// applied to it. Returns the process's exit code.
+    pub async fn exec_streaming<I, O, E>(
+        &self,
+        container: &str,
+        request: ExecRequest,
+        stdin: Option<I>,
+        stdout: &mut O,
+        stderr: &mut E,
+        mut resize: Option<tokio::sync::watch::Receiver<TermSize>>,
+    ) -> Result<i64, EngineError>
+    where
+        I: AsyncRead + Unpin + Send + 'static,
+        O: AsyncWrite + Unpin,
+        E: AsyncWrite + Unpin,
+    {
+        let options = CreateExecOptions {
+            attach_stdin: Some(stdin.is_some()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(request.tty),
+            env: Some(request.env),
+            cmd: Some(request.cmd),
+            user: request.user,
+            ..Default::default()
+        };
+        let created = self
+            .docker()
+            .create_exec(container, options)
+            .await
+            .map_err(|source| api(format!("create exec in {container}"), source))?;
+        let start = StartExecOptions {
+            detach: false,
+            tty: request.tty,
+            output_capacity: Some(64 * 1024),
+        };
+        let started = self
+            .docker()
+            .start_exec(&created.id, Some(start))
+            .await
+            .map_err(|source| api(format!("start exec in {container}"), source))?;
+        let StartExecResults::Attached {
+            mut output,
+            mut input,
+        } = started
+        else {
+            unreachable!("start_exec without detach always attaches")
+        };
+        if let Some(sizes) = &resize {
+            let size = *sizes.borrow();
+            self.resize_exec(&created.id, size).await?;
+        }
+
+        let feeder = stdin.map(|mut stdin| {
+            tokio::spawn(async move {
+                let copied = tokio::io::copy(&mut stdin, &mut input).await;
+                let _ = input.shutdown().await;
+                copied
+            })
+        });
+        let io_error = |e: std::io::Error| EngineError::Api {
+            action: "write the command's output".into(),
+            source: bollard::errors::Error::IOError { err: e },
+        };
+        loop {
+            let chunk = match &mut resize {
+                Some(sizes) => tokio::select! {
+                    chunk = output.next() => chunk,
+                    changed = sizes.changed() => {
+                        if changed.is_ok() {
+                            let size = *sizes.borrow_and_update();
+                            // A failed resize only garbles the layout; keep the session.
+                            let _ = self.resize_exec(&created.id, size).await;
+                        } else {
+                            resize = None;
+                        }
+                        continue;
+                    }
+                },
+                None => output.next().await,
+            };
+            let Some(chunk) = chunk else { break };
+            let chunk = chunk
+                .map_err(|source| api(format!("read exec output from {container}"), source))?;
+            match chunk {
+                LogOutput::StdErr { message } => {
+                    stderr.write_all(&message).await.map_err(io_error)?;
+                    stderr.flush().await.map_err(io_error)?;
+                }
+                LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                    stdout.write_all(&message).await.map_err(io_error)?;
+                    stdout.flush().await.map_err(io_error)?;
+                }
+                LogOutput::StdIn { .. } => {}
+            }
+        }
+        if let Some(feeder) = feeder {
+            // The process is gone; a feeder still blocked on our stdin is not waited for.
+            feeder.abort();
+        }
+        self.exec_exit_code(&created.id, container).await
+    }
+
+    /// The exit code of a finished exec.
+    async fn exec_exit_code(&self, id: &str, container: &str) -> Result<i64, EngineError> {
+        // The engine may take a moment to record the exit after the stream closes.
+        for _ in 0..100 {
+            let inspect = self
+                .docker()
+                .inspect_exec(id)
+                .await
+                .map_err(|source| api(format!("inspect exec in {container}"), source))?;
+            if inspect.running != Some(true) {
+                return Ok(inspect.exit_code.unwrap_or(0));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // An exec that never reports its end is treated as failed.
+        Ok(1)
+    }
+
+    /// Resizes an exec's TTY.
+    async fn resize_exec(&self, id: &str, size: TermSize) -> Result<(), EngineError> {
+        self.docker()
+            .resize_exec(
+                id,
+                ResizeExecOptions {
+                    width: size.width,
+                    height: size.height,
+                },
+            )
+            .await
+            .map_err(|source| api("resize the terminal".into(), source))
+    }
+}

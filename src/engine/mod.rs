@@ -1,0 +1,22 @@
+//! The container-engine layer: the only module that talks to bollard.
+//!
+//! Discovery finds Docker or Podman in the documented order, [`Engine`] wraps the client, and
+//! [`ContainerSpec`] describes the project's Postgres container.
+
+mod client;
+mod discovery;
+mod error;
+mod exec;
+mod image;
+mod podman_service;
+mod port_holder;
+mod spec;
+
+pub use client::{ContainerInfo, ContainerState, Engine, EngineInfo, EngineKind};
+pub use error::{Attempt, ContainerError, EngineError, ImageError};
+pub use exec::{ExecRequest, TermSize};
+pub use image::{PullEvent, PullPolicy};
+pub use port_holder::{port_holder, port_is_free};
+pub use spec::{
+    env_keys, generate_password, volume_name, ContainerSpec, Observed, LABEL_MANAGED, LABEL_PROJECT,
+};

@@ -1,0 +1,101 @@
+//! The crate's top-level error and its one exhaustive mapping to exit codes.
+//!
+//! Each area owns a `thiserror` enum (`config::ConfigError`, `engine::EngineError`, ...); this
+//! module wraps them, and [`Error::exit_code`] decides the documented exit code for every kind.
+//! The compiler checks that no kind is forgotten.
+
+use crate::commands::CommandError;
+use crate::config::ConfigError;
+use crate::db::DbError;
+use crate::engine::{ContainerError, EngineError, ImageError};
+
+/// Documented exit codes (README, "Exit codes").
+pub mod exit_codes {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// An unexpected failure (I/O error, engine API error without a more specific kind).
+    pub const FAILURE: i32 = 1;
+    /// The command line could not be parsed (clap's own code).
+    pub const USAGE: i32 = 2;
+    /// The configuration is invalid: unknown key, bad value, unreadable file.
+    pub const CONFIG: i32 = 3;
+    /// No container engine could be reached.
+    pub const ENGINE_UNAVAILABLE: i32 = 4;
+    /// The container cannot be used as asked: not ours, settings differ, port in use, missing.
+    pub const CONTAINER: i32 = 5;
+    /// The image is missing and may not be pulled, or the pull failed.
+    pub const IMAGE: i32 = 6;
+    /// PostgreSQL did not become ready, or refused the connection.
+    pub const DATABASE: i32 = 7;
+    /// A check failed (reserved for `test-downgrade` and `diagram --check`).
+    pub const CHECK_FAILED: i32 = 8;
+    /// A destructive step needed confirmation that was not given.
+    pub const NOT_CONFIRMED: i32 = 10;
+    /// Interrupted by Ctrl-C (128 + SIGINT).
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// Any error a command can end with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Configuration could not be loaded or validated.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The container engine could not be reached or failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The project's container cannot be used as asked.
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    /// The image is missing or could not be pulled.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// PostgreSQL was not reachable or not ready.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// A command-level failure (confirmation missing, interrupted, I/O).
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+impl Error {
+    /// The documented exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) => exit_codes::CONFIG,
+            Error::Engine(e) => match e {
+                EngineError::NotFound { .. }
+                | EngineError::Unreachable { .. }
+                | EngineError::UnsupportedScheme { .. }
+                | EngineError::NotAnEngine { .. }
+                | EngineError::PodmanService { .. } => exit_codes::ENGINE_UNAVAILABLE,
+                EngineError::Api { .. } => exit_codes::FAILURE,
+            },
+            Error::Container(e) => match e {
+                ContainerError::NotOurs { .. }
+                | ContainerError::SettingsDiffer { .. }
+                | ContainerError::VolumeMismatch { .. }
+                | ContainerError::VolumeNotOurs { .. }
+                | ContainerError::PortInUse { .. }
+                | ContainerError::Missing { .. }
+                | ContainerError::NotRunning { .. }
+                | ContainerError::Exited { .. } => exit_codes::CONTAINER,
+            },
+            Error::Image(e) => match e {
+                ImageError::Missing { .. } | ImageError::PullFailed { .. } => exit_codes::IMAGE,
+            },
+            Error::Database(e) => match e {
+                DbError::NotReady { .. }
+                | DbError::AuthFailed { .. }
+                | DbError::Unreachable { .. } => exit_codes::DATABASE,
+            },
+            Error::Command(e) => match e {
+                CommandError::NotConfirmed { .. } | CommandError::Declined { .. } => {
+                    exit_codes::NOT_CONFIRMED
+                }
+                CommandError::Interrupted => exit_codes::INTERRUPTED,
+                CommandError::Io { .. } => exit_codes::FAILURE,
+            },
+        }
+    }
+}

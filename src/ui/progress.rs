@@ -1,0 +1,61 @@
+//! Pull progress: one bar of bytes across all layers.
+
+use std::collections::HashMap;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::engine::PullEvent;
+
+/// Aggregates per-layer pull events into one byte bar on stderr (hidden without a terminal).
+pub struct PullProgress {
+    bar: ProgressBar,
+    layers: HashMap<String, (u64, u64)>,
+}
+
+impl PullProgress {
+    /// A bar for pulling `image`.
+    pub fn new(image: &str) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} pulling {msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(image.to_string());
+        PullProgress {
+            bar,
+            layers: HashMap::new(),
+        }
+    }
+
+    /// Feeds one event from the engine.
+    pub fn update(&mut self, event: PullEvent) {
+        let Some(layer) = event.layer else { return };
+        let entry = self.layers.entry(layer).or_insert((0, 0));
+        if event.status.starts_with("Downloading") {
+            if let Some(total) = event.total {
+                entry.1 = total;
+            }
+            if let Some(current) = event.current {
+                entry.0 = current;
+            }
+        } else if event.status.starts_with("Download complete")
+            || event.status.starts_with("Pull complete")
+        {
+            entry.0 = entry.1;
+        }
+        let (done, total) = self
+            .layers
+            .values()
+            .fold((0, 0), |(d, t), (c, n)| (d + c, t + n));
+        self.bar.set_length(total);
+        self.bar.set_position(done);
+    }
+
+    /// Removes the bar.
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
