@@ -246,7 +246,7 @@ async fn negotiate(endpoint: &Endpoint) -> Result<(Docker, SystemVersion), Probe
     let chosen = if server < *API_DEFAULT_VERSION {
         server
     } else {
-        API_DEFAULT_VERSION.clone()
+        *API_DEFAULT_VERSION
     };
     let docker = endpoint
         .client(&chosen)
