@@ -22,7 +22,7 @@ use crate::engine::discovery::{discover, Connected};
 use crate::engine::error::{ContainerError, EngineError};
 use crate::engine::podman_service::PodmanService;
 use crate::engine::port_holder::port_holder;
-use crate::engine::spec::{ContainerSpec, Observed, CONTAINER_PORT, LABEL_MANAGED};
+use crate::engine::spec::{ContainerSpec, Observed, CONTAINER_PORT, LABEL_MANAGED, LABEL_PORT};
 use crate::error::Error;
 
 /// Which engine answered.
@@ -186,10 +186,17 @@ impl Engine {
             .network_settings
             .and_then(|n| n.ports)
             .and_then(|ports| published_port(&ports));
-        let requested_port = inspect
-            .host_config
-            .and_then(|h| h.port_bindings)
-            .and_then(|ports| published_port(&ports));
+        let labels: BTreeMap<String, String> =
+            config.labels.unwrap_or_default().into_iter().collect();
+        let requested_port = match labels.get(LABEL_PORT).map(|p| p.parse::<u16>()) {
+            Some(Ok(0)) => None,
+            Some(Ok(port)) => Some(port),
+            // Not created by this tool (or by an older version): the binding is the best guess.
+            _ => inspect
+                .host_config
+                .and_then(|h| h.port_bindings)
+                .and_then(|ports| published_port(&ports)),
+        };
         Ok(Some(ContainerInfo {
             id: inspect.id.unwrap_or_default(),
             state: state_kind,
@@ -198,7 +205,7 @@ impl Engine {
             observed: Observed {
                 image: config.image.unwrap_or_default(),
                 env: config.env.unwrap_or_default(),
-                labels: config.labels.unwrap_or_default().into_iter().collect(),
+                labels,
                 requested_port,
             },
         }))

@@ -14,6 +14,9 @@ pub const LABEL_MANAGED: &str = "io.github.packit-db.managed";
 pub const LABEL_PROJECT: &str = "io.github.packit-db.project";
 /// Label recording the environment style the container was created with.
 pub const LABEL_ENV_STYLE: &str = "io.github.packit-db.env-style";
+/// Label recording the host port asked for at creation (`0` = any). Podman reports the port it
+/// picked as if it had been asked for, so the binding alone cannot tell.
+pub const LABEL_PORT: &str = "io.github.packit-db.port";
 /// Label (on the volume) recording the user the data directory was initialised for.
 pub const LABEL_USER: &str = "io.github.packit-db.user";
 /// Label (on the volume) recording the database the data directory was initialised for.
@@ -86,7 +89,7 @@ pub struct Observed {
     pub env: Vec<String>,
     /// Its labels.
     pub labels: BTreeMap<String, String>,
-    /// The host port requested at creation ("0" or "" = any).
+    /// The host port requested at creation (`None` = any).
     pub requested_port: Option<u16>,
 }
 
@@ -120,6 +123,7 @@ impl ContainerSpec {
         labels.insert(LABEL_MANAGED.into(), "true".into());
         labels.insert(LABEL_PROJECT.into(), config.project.clone());
         labels.insert(LABEL_ENV_STYLE.into(), config.env_style.to_string());
+        labels.insert(LABEL_PORT.into(), config.port.to_string());
         ContainerSpec {
             name: config.container.clone(),
             image: config.image.clone(),
