@@ -113,14 +113,17 @@ fn report(error: &Error) {
     }
 }
 
+/// Logs go to stderr. bollard is capped at `info` whatever is asked: at `debug` it logs request
+/// and response bodies, which hold the container's password.
 fn init_tracing(verbose: u8) {
     let level = match verbose {
         0 => "warn",
         1 => "cargo_packit_db=debug",
-        _ => "cargo_packit_db=trace,sqlx=debug,bollard=debug",
+        _ => "cargo_packit_db=trace,sqlx=info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PACKIT_DB_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
+        .add_directive("bollard=info".parse().expect("static directive"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -16,7 +16,7 @@ use crate::db::connection::ConnectionInfo;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 /// First and longest pause between attempts.
 const FIRST_PAUSE: Duration = Duration::from_millis(25);
-const MAX_PAUSE: Duration = Duration::from_millis(200);
+const MAX_PAUSE: Duration = Duration::from_millis(100);
 
 /// Why one probe failed.
 #[derive(Debug)]

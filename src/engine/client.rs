@@ -113,27 +113,18 @@ impl Engine {
     pub async fn connect(choice: EngineChoice, env: &EngineEnv) -> Result<Engine, EngineError> {
         let Connected {
             docker,
-            version,
+            pong,
             endpoint,
             service,
         } = discover(choice, env).await?;
-        let is_podman = version
-            .components
-            .iter()
-            .flatten()
-            .any(|c| c.name.to_ascii_lowercase().contains("podman"))
-            || version
-                .platform
-                .as_ref()
-                .is_some_and(|p| p.name.to_ascii_lowercase().contains("podman"));
         let api = docker.client_version();
         let info = EngineInfo {
-            kind: if is_podman {
+            kind: if pong.is_podman() {
                 EngineKind::Podman
             } else {
                 EngineKind::Docker
             },
-            version: version.version.unwrap_or_else(|| "unknown".into()),
+            version: pong.engine_version().unwrap_or_else(|| "unknown".into()),
             api_version: format!("{}.{}", api.major_version, api.minor_version),
             endpoint,
         };

@@ -16,11 +16,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bollard::models::SystemVersion;
 use bollard::{ClientVersion, Docker, API_DEFAULT_VERSION};
 
 use crate::config::{EngineChoice, EngineEnv};
 use crate::engine::error::{Attempt, EngineError};
+use crate::engine::ping::{ping, Pong, ProbeFailure, Target};
 use crate::engine::podman_service::PodmanService;
 
 /// How long one probe may take before the place counts as not answering.
@@ -85,7 +85,7 @@ pub(crate) fn candidates(choice: EngineChoice, env: &EngineEnv) -> Vec<Candidate
 /// A connected, version-negotiated engine client and where it was found.
 pub(crate) struct Connected {
     pub(crate) docker: Docker,
-    pub(crate) version: SystemVersion,
+    pub(crate) pong: Pong,
     pub(crate) endpoint: String,
     pub(crate) service: Option<PodmanService>,
 }
@@ -99,19 +99,19 @@ pub(crate) async fn discover(
     for candidate in candidates(choice, env) {
         match candidate {
             Candidate::Variable { var, value } => {
-                let (docker, version) = connect_url(var, &value).await?;
+                let (docker, pong) = connect_url(var, &value).await?;
                 return Ok(Connected {
                     docker,
-                    version,
+                    pong,
                     endpoint: value,
                     service: None,
                 });
             }
             Candidate::Socket(path) => match probe_socket(&path).await {
-                Ok((docker, version)) => {
+                Ok((docker, pong)) => {
                     return Ok(Connected {
                         docker,
-                        version,
+                        pong,
                         endpoint: format!("unix://{}", path.display()),
                         service: None,
                     })
@@ -124,12 +124,12 @@ pub(crate) async fn discover(
             Candidate::PodmanService => match PodmanService::start().await {
                 Ok(Some(service)) => {
                     let path = service.socket().to_path_buf();
-                    let (docker, version) = probe_socket(&path)
+                    let (docker, pong) = probe_socket(&path)
                         .await
                         .map_err(|reason| EngineError::PodmanService { reason })?;
                     return Ok(Connected {
                         docker,
-                        version,
+                        pong,
                         endpoint: format!("unix://{} (private podman service)", path.display()),
                         service: Some(service),
                     });
@@ -158,10 +158,20 @@ impl Endpoint {
             Endpoint::Http(url) => Docker::connect_with_http(url, REQUEST_TIMEOUT_SECS, version),
         }
     }
+
+    fn ping_target(&self) -> Target<'_> {
+        match self {
+            Endpoint::Unix(path) => Target::Unix(path),
+            Endpoint::Http(url) => Target::Tcp(
+                url.split_once("://")
+                    .map_or(url.as_str(), |(_, rest)| rest.trim_end_matches('/')),
+            ),
+        }
+    }
 }
 
 /// Connects to an endpoint given as a URL in `var`; every failure is an error naming it.
-async fn connect_url(var: &str, value: &str) -> Result<(Docker, SystemVersion), EngineError> {
+async fn connect_url(var: &str, value: &str) -> Result<(Docker, Pong), EngineError> {
     let place = format!("{var}={value}");
     let unreachable = |reason: String| EngineError::Unreachable {
         place: place.clone(),
@@ -201,7 +211,7 @@ async fn connect_url(var: &str, value: &str) -> Result<(Docker, SystemVersion), 
 }
 
 /// Probes a socket path; `Err` carries the outcome for the "tried" list.
-async fn probe_socket(path: &Path) -> Result<(Docker, SystemVersion), String> {
+async fn probe_socket(path: &Path) -> Result<(Docker, Pong), String> {
     if !path.exists() {
         return Err("not found".into());
     }
@@ -213,36 +223,14 @@ async fn probe_socket(path: &Path) -> Result<(Docker, SystemVersion), String> {
         })
 }
 
-/// Why a probe failed.
-enum ProbeFailure {
-    /// Nothing listened, or it did not answer in time.
-    NoAnswer(String),
-    /// Something answered, but not like an engine.
-    NotAnEngine(String),
-}
-
-/// Asks the engine for its version (the probe) and returns a client speaking the lower of its
-/// API version and bollard's. This is `Docker::negotiate_version` with one request instead of
-/// two: Podman takes about half a second to answer `/version`.
-async fn negotiate(endpoint: &Endpoint) -> Result<(Docker, SystemVersion), ProbeFailure> {
-    let probe = endpoint
-        .client(API_DEFAULT_VERSION)
-        .map_err(|e| ProbeFailure::NoAnswer(e.to_string()))?;
-    let version = match tokio::time::timeout(PROBE_TIMEOUT, probe.version()).await {
-        Err(_) => {
-            return Err(ProbeFailure::NotAnEngine(format!(
-                "no answer within {} s",
-                PROBE_TIMEOUT.as_secs()
-            )))
-        }
-        Ok(Err(e)) => return Err(classify(&e)),
-        Ok(Ok(version)) => version,
+/// Pings the engine and returns a client speaking the lower of its API version and bollard's
+/// (what `Docker::negotiate_version` does, from the ping's headers instead of `/version`).
+async fn negotiate(endpoint: &Endpoint) -> Result<(Docker, Pong), ProbeFailure> {
+    let pong = ping(endpoint.ping_target(), PROBE_TIMEOUT).await?;
+    let server = ClientVersion {
+        major_version: pong.api_version.0,
+        minor_version: pong.api_version.1,
     };
-    let server = version
-        .api_version
-        .as_deref()
-        .and_then(parse_api_version)
-        .ok_or_else(|| ProbeFailure::NotAnEngine("its /version reports no API version".into()))?;
     let chosen = if server < *API_DEFAULT_VERSION {
         server
     } else {
@@ -251,42 +239,7 @@ async fn negotiate(endpoint: &Endpoint) -> Result<(Docker, SystemVersion), Probe
     let docker = endpoint
         .client(&chosen)
         .map_err(|e| ProbeFailure::NoAnswer(e.to_string()))?;
-    Ok((docker, version))
-}
-
-/// Parses `1.41` into a client version.
-fn parse_api_version(s: &str) -> Option<ClientVersion> {
-    let (major, minor) = s.split_once('.')?;
-    Some(ClientVersion {
-        major_version: major.parse().ok()?,
-        minor_version: minor.parse().ok()?,
-    })
-}
-
-/// Tells "nobody listens" from "something else listens".
-fn classify(error: &bollard::errors::Error) -> ProbeFailure {
-    let mut source: Option<&dyn std::error::Error> = Some(error);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            return match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => {
-                    ProbeFailure::NoAnswer("connection refused (is the engine running?)".into())
-                }
-                std::io::ErrorKind::PermissionDenied => ProbeFailure::NoAnswer(
-                    "permission denied (add your user to the `docker` group, or use rootless Podman)".into(),
-                ),
-                std::io::ErrorKind::NotFound => ProbeFailure::NoAnswer("not found".into()),
-                _ => ProbeFailure::NotAnEngine(io.to_string()),
-            };
-        }
-        source = e.source();
-    }
-    match error {
-        bollard::errors::Error::DockerResponseServerError { status_code, .. } => {
-            ProbeFailure::NotAnEngine(format!("HTTP {status_code} to /_ping"))
-        }
-        other => ProbeFailure::NotAnEngine(other.to_string()),
-    }
+    Ok((docker, pong))
 }
 
 #[cfg(test)]

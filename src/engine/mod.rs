@@ -8,6 +8,7 @@ mod discovery;
 mod error;
 mod exec;
 mod image;
+mod ping;
 mod podman_service;
 mod port_holder;
 mod spec;

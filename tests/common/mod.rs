@@ -95,7 +95,7 @@ fn remove_leftovers(engine: &TestEngine) {
     let filter = format!("label={TEST_LABEL}={}", binary_label());
     let ids = engine.cli(&["ps", "-aq", "--filter", &filter]);
     for id in String::from_utf8_lossy(&ids.stdout).split_whitespace() {
-        engine.cli(&["rm", "-f", id]);
+        engine.cli(&["rm", "-f", "-v", id]);
     }
     let vols = engine.cli(&["volume", "ls", "-q", "--filter", &filter]);
     for v in String::from_utf8_lossy(&vols.stdout).split_whitespace() {
@@ -269,7 +269,7 @@ impl TestProject {
 
 impl Drop for TestProject {
     fn drop(&mut self) {
-        self.engine.cli(&["rm", "-f", &self.container]);
+        self.engine.cli(&["rm", "-f", "-v", &self.container]);
         self.engine.cli(&["volume", "rm", "-f", &self.volume()]);
     }
 }
