@@ -414,3 +414,44 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+#[test]
+fn psql_on_a_terminal_is_interactive_with_the_terminal_size() {
+    for engine in engines() {
+        let p = TestProject::new(&engine, "tty", &image_17(), "");
+        p.run_ok(&["up"]);
+        // `script` gives the command a real pseudo-terminal of 45 rows and 123 columns.
+        let inner = format!(
+            "stty rows 45 cols 123; exec {} packit-db psql",
+            common::binary().display()
+        );
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &inner, "/dev/null"])
+            .current_dir(p.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        common::clean_env(&mut cmd);
+        cmd.env("DOCKER_HOST", &engine.host);
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let feeder = std::thread::spawn(move || {
+            for line in ["select 40 + 2 as answer;\n", "\\! stty size\n", "\\q\n"] {
+                std::thread::sleep(Duration::from_millis(700));
+                stdin.write_all(line.as_bytes()).unwrap();
+            }
+        });
+        let out = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        let screen = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{screen}");
+        assert!(
+            screen.contains("=# "),
+            "psql prompt on the terminal: {screen}"
+        );
+        assert!(screen.contains("42"), "{screen}");
+        assert!(
+            screen.contains("45 123"),
+            "the container's terminal has our size: {screen}"
+        );
+    }
+}
