@@ -8,9 +8,10 @@ use serde_json::Value;
 
 use super::error::{ConfigError, ValueOrigin};
 use super::{EngineChoice, EnvStyle};
+use crate::migrations::source::LayoutChoice;
 
 /// The keys accepted in a configuration file table.
-pub(crate) const KEYS: [&str; 13] = [
+pub(crate) const KEYS: [&str; 14] = [
     "engine",
     "image",
     "env_style",
@@ -20,6 +21,7 @@ pub(crate) const KEYS: [&str; 13] = [
     "database",
     "password",
     "migrations",
+    "layout",
     "schema",
     "templates",
     "diagram",
@@ -27,7 +29,7 @@ pub(crate) const KEYS: [&str; 13] = [
 ];
 
 /// The `PACKIT_DB_*` variables that are recognised (one for each key).
-pub(crate) const KNOWN_ENV_VARS: [&str; 13] = [
+pub(crate) const KNOWN_ENV_VARS: [&str; 14] = [
     "PACKIT_DB_ENGINE",
     "PACKIT_DB_IMAGE",
     "PACKIT_DB_ENV_STYLE",
@@ -37,6 +39,7 @@ pub(crate) const KNOWN_ENV_VARS: [&str; 13] = [
     "PACKIT_DB_DATABASE",
     "PACKIT_DB_PASSWORD",
     "PACKIT_DB_MIGRATIONS",
+    "PACKIT_DB_LAYOUT",
     "PACKIT_DB_SCHEMA",
     "PACKIT_DB_TEMPLATES",
     "PACKIT_DB_DIAGRAM",
@@ -52,6 +55,7 @@ pub(crate) const ENV_PREFIX: &str = "PACKIT_DB_";
 
 const EXPECTED_ENGINE: &str = "auto, docker or podman";
 const EXPECTED_ENV_STYLE: &str = "official or sclorg";
+const EXPECTED_LAYOUT: &str = "auto, sqlx or diesel";
 const EXPECTED_PORT: &str = "0 to 65535 (0 picks a free port)";
 pub(crate) const EXPECTED_CONTAINER: &str =
     "a container name: a letter or digit, then letters, digits, '_', '.' or '-'";
@@ -93,6 +97,7 @@ pub(crate) struct Layer {
     pub(crate) database: Option<Val<String>>,
     pub(crate) password: Option<Val<String>>,
     pub(crate) migrations: Option<Val<PathBuf>>,
+    pub(crate) layout: Option<Val<LayoutChoice>>,
     pub(crate) schema: Option<Val<Vec<PathBuf>>>,
     pub(crate) templates: Option<Val<PathBuf>>,
     pub(crate) diagram: Option<Val<PathBuf>>,
@@ -112,6 +117,7 @@ impl Layer {
         self.database = self.database.or(lower.database);
         self.password = self.password.or(lower.password);
         self.migrations = self.migrations.or(lower.migrations);
+        self.layout = self.layout.or(lower.layout);
         self.schema = self.schema.or(lower.schema);
         self.templates = self.templates.or(lower.templates);
         self.diagram = self.diagram.or(lower.diagram);
@@ -136,6 +142,7 @@ impl Layer {
             ("database", origin(&self.database)),
             ("password", origin(&self.password)),
             ("migrations", origin(&self.migrations)),
+            ("layout", origin(&self.layout)),
             ("schema", origin(&self.schema)),
             ("templates", origin(&self.templates)),
             ("diagram", origin(&self.diagram)),
@@ -246,6 +253,10 @@ impl Layer {
             }
             "password" => self.password = Some(Val::new(ctx.password()?, origin)),
             "migrations" => self.migrations = Some(Val::new(ctx.path(base)?, origin)),
+            "layout" => {
+                let layout = ctx.parse_with(EXPECTED_LAYOUT, parse_layout)?;
+                self.layout = Some(Val::new(layout, origin));
+            }
             "schema" => self.schema = Some(Val::new(ctx.schema(base)?, origin)),
             "templates" => self.templates = Some(Val::new(ctx.path(base)?, origin)),
             "diagram" => self.diagram = Some(Val::new(ctx.path(base)?, origin)),
@@ -425,6 +436,15 @@ fn parse_env_style(s: &str) -> Option<EnvStyle> {
     match s.trim().to_ascii_lowercase().as_str() {
         "official" => Some(EnvStyle::Official),
         "sclorg" => Some(EnvStyle::Sclorg),
+        _ => None,
+    }
+}
+
+fn parse_layout(s: &str) -> Option<LayoutChoice> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "auto" => Some(LayoutChoice::Auto),
+        "sqlx" => Some(LayoutChoice::Sqlx),
+        "diesel" => Some(LayoutChoice::Diesel),
         _ => None,
     }
 }

@@ -11,6 +11,7 @@ use super::layer::{
 };
 use super::sources::{file_config, read_dotenv};
 use super::{Config, EngineChoice, EngineEnv, EnvStyle, Environment, Overrides};
+use crate::migrations::source::LayoutChoice;
 
 /// The default image.
 pub(crate) const DEFAULT_IMAGE: &str = "docker.io/library/postgres:17";
@@ -100,6 +101,7 @@ pub fn load(env: &Environment, overrides: &Overrides) -> Result<Config, ConfigEr
         migrations: merged
             .migrations
             .map_or_else(|| project_dir.join(DEFAULT_MIGRATIONS), |v| v.value),
+        layout: value_or(merged.layout, LayoutChoice::Auto),
         schema: merged.schema.map(|v| v.value).unwrap_or_default(),
         templates: merged.templates.map(|v| v.value),
         diagram: merged

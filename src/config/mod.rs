@@ -25,6 +25,8 @@ pub use self::error::{ConfigError, ValueOrigin};
 pub use self::image::{is_sclorg_image, normalize_image};
 pub use self::load::load;
 
+use crate::migrations::source::LayoutChoice;
+
 /// The validated configuration of one project.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
@@ -52,6 +54,8 @@ pub struct Config {
     pub password: Option<String>,
     /// The migrations directory (absolute).
     pub migrations: PathBuf,
+    /// The layout of the migrations folder (sqlx or diesel), or `Auto` to detect it.
+    pub layout: LayoutChoice,
     /// The desired-schema SQL files for autogenerate (absolute); empty = none.
     pub schema: Vec<PathBuf>,
     /// The migration templates directory (absolute); `None` = the built-in templates.
@@ -88,6 +92,7 @@ impl fmt::Debug for Config {
             .field("database", &self.database)
             .field("password", &self.password.as_ref().map(|_| Redacted))
             .field("migrations", &self.migrations)
+            .field("layout", &self.layout)
             .field("schema", &self.schema)
             .field("templates", &self.templates)
             .field("diagram", &self.diagram)

@@ -13,6 +13,7 @@ use super::{
     is_sclorg_image, load, normalize_image, Config, ConfigError, ConfigSource, EngineChoice,
     EngineEnv, EnvStyle, Environment, Overrides, ValueOrigin,
 };
+use crate::migrations::source::LayoutChoice;
 
 /// A temporary directory holding a project directory with a chosen name.
 struct Project {
@@ -204,6 +205,7 @@ fn defaults_without_any_file() {
     assert_eq!(config.database, "my_app_v2");
     assert_eq!(config.password, None);
     assert_eq!(config.migrations, p.dir.join("migrations"));
+    assert_eq!(config.layout, LayoutChoice::Auto);
     assert!(config.schema.is_empty());
     assert_eq!(config.templates, None);
     assert_eq!(config.diagram, p.dir.join("docs/database/diagram.mmd"));
@@ -588,8 +590,8 @@ fn unknown_file_key_with_suggestion() {
         error.to_string(),
         format!(
             "unknown key `prot` in {} [package.metadata.packit-db]; known keys: engine, image, \
-             env_style, container, port, user, database, password, migrations, schema, \
-             templates, diagram, labels; did you mean `port`?",
+             env_style, container, port, user, database, password, migrations, layout, \
+             schema, templates, diagram, labels; did you mean `port`?",
             manifest.display()
         )
     );
@@ -730,6 +732,79 @@ fn invalid_engine_in_workspace_metadata() {
 }
 
 #[test]
+fn layout_from_files_environment_and_dotenv() {
+    let p = Project::new("layout");
+    p.package(
+        "",
+        "layout",
+        "[package.metadata.packit-db]\nlayout = \"diesel\"\n",
+    );
+    let config = load_ok(&p.env(&[]), &Overrides::default());
+    assert_eq!(config.layout, LayoutChoice::Diesel);
+    assert!(format!("{config:?}").contains("layout: Diesel"));
+
+    // .env overrides the manifest; the process environment overrides .env; case is ignored.
+    p.write(".env", "PACKIT_DB_LAYOUT=auto\n");
+    let config = load_ok(&p.env(&[]), &Overrides::default());
+    assert_eq!(config.layout, LayoutChoice::Auto);
+    let config = load_ok(
+        &p.env(&[("PACKIT_DB_LAYOUT", "SQLX")]),
+        &Overrides::default(),
+    );
+    assert_eq!(config.layout, LayoutChoice::Sqlx);
+
+    let q = Project::new("layout-file");
+    q.write("packit-db.toml", "layout = \"sqlx\"\n");
+    let config = load_ok(&q.env(&[]), &Overrides::default());
+    assert_eq!(config.layout, LayoutChoice::Sqlx);
+}
+
+#[test]
+fn invalid_layout_in_manifest_and_environment() {
+    let p = Project::new("badlayout");
+    let manifest = p.package(
+        "",
+        "badlayout",
+        "[package.metadata.packit-db]\nlayout = \"flyway\"\n",
+    );
+    let error = load_err(&p.env(&[]), &Overrides::default());
+    assert!(matches!(
+        error,
+        ConfigError::InvalidValue {
+            key: "layout",
+            origin: ValueOrigin::File { .. },
+            ..
+        }
+    ));
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "invalid value \"flyway\" for `layout` in {} [package.metadata.packit-db]: \
+             expected auto, sqlx or diesel",
+            manifest.display()
+        )
+    );
+    let q = Project::new("badlayout-env");
+    let error = load_err(
+        &q.env(&[("PACKIT_DB_LAYOUT", "both")]),
+        &Overrides::default(),
+    );
+    assert_eq!(
+        error.to_string(),
+        "invalid value \"both\" for `layout` in environment variable PACKIT_DB_LAYOUT: \
+         expected auto, sqlx or diesel"
+    );
+    // A typo in the variable's name is suggested.
+    let error = load_err(
+        &q.env(&[("PACKIT_DB_LAYUOT", "sqlx")]),
+        &Overrides::default(),
+    );
+    assert!(error
+        .to_string()
+        .ends_with("did you mean `PACKIT_DB_LAYOUT`?"));
+}
+
+#[test]
 fn invalid_values_in_environment_and_dotenv() {
     let p = Project::new("badenv");
     let error = load_err(&p.env(&[("PACKIT_DB_PORT", "abc")]), &Overrides::default());
@@ -767,6 +842,7 @@ fn wrong_types_in_files() {
         ("port = \"5432\"", "`port`"),
         ("port = -1", "`port`"),
         ("engine = 1", "`engine`"),
+        ("layout = true", "`layout`"),
         ("schema = 3", "`schema`"),
         ("schema = [\"a.sql\", 1]", "`schema`"),
         ("labels = \"a=b\"", "`labels`"),
