@@ -1,0 +1,3 @@
+-- Revert migration 20260107140000: create pipelines
+
+DROP TABLE pipelines;

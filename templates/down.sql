@@ -1,0 +1,11 @@
+-- Revert migration {{version}}: {{message}}
+-- Created {{created}}.
+-- Up file: {{up_file}}
+--
+-- Undo exactly what the up file does, in reverse order, so that the schema is
+-- left exactly as it was before: drop what it created, re-create what it
+-- dropped with the same definition, restore the defaults it changed.
+-- Plain SQL only, no reference to application code.
+--
+-- Example:
+-- DROP TABLE example;

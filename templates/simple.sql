@@ -1,0 +1,13 @@
+-- Migration {{version}}: {{message}}
+-- Created {{created}}.
+-- Irreversible: this migration has no down file and cannot be reverted.
+--
+-- Keep it self-sufficient: plain SQL only, no reference to application code;
+-- it must run on an empty database after the migrations before it.
+-- Without --simple, `migrate new` writes an up/down pair that can be reverted.
+--
+-- Example:
+-- CREATE TABLE example (
+--     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+--     name text NOT NULL
+-- );

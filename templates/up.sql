@@ -1,0 +1,14 @@
+-- Migration {{version}}: {{message}}
+-- Created {{created}}.
+-- Down file: {{down_file}}
+--
+-- Keep it self-sufficient: plain SQL only, no reference to application code;
+-- it must run on an empty database after the migrations before it.
+-- The down file must undo exactly what this file does, in reverse order.
+-- Check the pair with `cargo packit-db test-downgrade --last 1`.
+--
+-- Example:
+-- CREATE TABLE example (
+--     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+--     name text NOT NULL
+-- );
