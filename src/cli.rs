@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::{MigrateAction, MigrateArgs};
 use crate::config::{EngineChoice, EnvStyle, Overrides};
 use crate::engine::PullPolicy;
+use crate::migrations::source::VersionStyle;
 use crate::ui::Format;
 
 /// The `cargo` wrapper: one subcommand, `packit-db`.
@@ -94,6 +96,11 @@ pub enum Command {
     /// Print the DATABASE_URL, password included, and nothing else.
     #[command(after_help = "Example:\n  export DATABASE_URL=$(cargo packit-db url)")]
     Url,
+    /// Apply, revert, redo, show or create migrations (no subcommand: apply pending ones).
+    #[command(
+        after_help = "Examples:\n  cargo packit-db migrate                      # apply pending migrations (like `upgrade head`)\n  cargo packit-db migrate new add users table\n  cargo packit-db migrate down                 # revert the last one (like `downgrade -1`)\n  cargo packit-db migrate status"
+    )]
+    Migrate(MigrateCli),
     /// Run psql in the container as the application role (interactive on a terminal, piped otherwise).
     #[command(
         after_help = "Examples:\n  cargo packit-db psql\n  cargo packit-db psql -- -c '\\dt'\n  echo 'select 1' | cargo packit-db psql"
@@ -113,6 +120,80 @@ pub struct UpCli {
     /// Replace a container whose settings differ from the configuration (the data volume is kept).
     #[arg(long)]
     pub recreate: bool,
+    /// Do not apply pending migrations once the database is up.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+/// `migrate` options.
+#[derive(Debug, Args)]
+pub struct MigrateCli {
+    /// What to do (default: apply pending migrations).
+    #[command(subcommand)]
+    pub action: Option<MigrateSub>,
+    /// How long to wait while another run holds the migration lock.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+}
+
+/// `migrate` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MigrateSub {
+    /// Apply pending migrations in order, each in its own transaction.
+    #[command(
+        after_help = "Examples:\n  cargo packit-db migrate up\n  cargo packit-db migrate up --to 20260101090000"
+    )]
+    Up {
+        /// Stop after this version.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+    },
+    /// Revert applied migrations, newest first (default: one step, like `downgrade -1`).
+    #[command(
+        after_help = "Examples:\n  cargo packit-db migrate down\n  cargo packit-db migrate down --steps 3\n  cargo packit-db migrate down --to 20260101090000   # keep it, revert everything after\n  cargo packit-db migrate down --to 0                # revert everything"
+    )]
+    Down {
+        /// How many to revert.
+        #[arg(long, value_name = "N", conflicts_with = "to")]
+        steps: Option<usize>,
+        /// Revert every migration newer than this version (0: all).
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+    },
+    /// Revert the last N migrations and apply them again.
+    #[command(after_help = "Example:\n  cargo packit-db migrate redo")]
+    Redo {
+        /// How many.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        steps: usize,
+    },
+    /// Show every migration: applied, pending, modified, missing locally or failed.
+    #[command(
+        after_help = "Examples:\n  cargo packit-db migrate status\n  cargo packit-db migrate status --format json"
+    )]
+    Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Write a new migration from the templates (reversible unless --simple) and print its paths.
+    #[command(
+        after_help = "Examples:\n  cargo packit-db migrate new add users table\n  cargo packit-db migrate new --simple seed countries"
+    )]
+    New {
+        /// What the migration does (becomes its description).
+        #[arg(required = true, num_args = 1.., value_name = "MESSAGE")]
+        message: Vec<String>,
+        /// Irreversible: one file, no down.
+        #[arg(long)]
+        simple: bool,
+        /// Number it one after the last (sqlx only).
+        #[arg(long, conflicts_with = "timestamp")]
+        sequential: bool,
+        /// Number it with the current UTC time.
+        #[arg(long)]
+        timestamp: bool,
+    },
 }
 
 /// `down` options.
@@ -140,6 +221,35 @@ pub struct PsqlCli {
     /// Arguments passed to psql (after `--`).
     #[arg(last = true, allow_hyphen_values = true, value_name = "PSQL_ARGS")]
     pub args: Vec<String>,
+}
+
+/// The validated arguments of `migrate`.
+pub fn migrate_args(cli: MigrateCli) -> MigrateArgs {
+    let action = match cli.action {
+        None => MigrateAction::Up { to: None },
+        Some(MigrateSub::Up { to }) => MigrateAction::Up { to },
+        Some(MigrateSub::Down { steps, to }) => MigrateAction::Down { steps, to },
+        Some(MigrateSub::Redo { steps }) => MigrateAction::Redo { steps },
+        Some(MigrateSub::Status { format }) => MigrateAction::Status { format },
+        Some(MigrateSub::New {
+            message,
+            simple,
+            sequential,
+            timestamp,
+        }) => MigrateAction::New {
+            message: message.join(" "),
+            simple,
+            style: match (sequential, timestamp) {
+                (true, _) => Some(VersionStyle::Sequential),
+                (_, true) => Some(VersionStyle::Timestamp),
+                _ => None,
+            },
+        },
+    };
+    MigrateArgs {
+        action,
+        lock_timeout: cli.lock_timeout,
+    }
 }
 
 /// Parses `90`, `90s`, `2m` or `1h` into a duration.

@@ -8,6 +8,7 @@ use crate::commands::CommandError;
 use crate::config::ConfigError;
 use crate::db::DbError;
 use crate::engine::{ContainerError, EngineError, ImageError};
+use crate::migrations::MigrateError;
 
 /// Documented exit codes (README, "Exit codes").
 pub mod exit_codes {
@@ -29,6 +30,9 @@ pub mod exit_codes {
     pub const DATABASE: i32 = 7;
     /// A check failed (reserved for `test-downgrade` and `diagram --check`).
     pub const CHECK_FAILED: i32 = 8;
+    /// A migration could not be read, applied or reverted; the database is at its previous
+    /// version (except as the message says for `-- no-transaction` migrations).
+    pub const MIGRATION: i32 = 9;
     /// A destructive step needed confirmation that was not given.
     pub const NOT_CONFIRMED: i32 = 10;
     /// Interrupted by Ctrl-C (128 + SIGINT).
@@ -53,6 +57,9 @@ pub enum Error {
     /// PostgreSQL was not reachable or not ready.
     #[error(transparent)]
     Database(#[from] DbError),
+    /// A migration failure.
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
     /// A command-level failure (confirmation missing, interrupted, I/O).
     #[error(transparent)]
     Command(#[from] CommandError),
@@ -88,6 +95,19 @@ impl Error {
                 DbError::NotReady { .. }
                 | DbError::AuthFailed { .. }
                 | DbError::Unreachable { .. } => exit_codes::DATABASE,
+            },
+            Error::Migrate(e) => match e {
+                MigrateError::Database { .. } => exit_codes::DATABASE,
+                MigrateError::Source(_)
+                | MigrateError::Template(_)
+                | MigrateError::Failed { .. }
+                | MigrateError::FailedNoTransaction { .. }
+                | MigrateError::Blocked(_)
+                | MigrateError::Irreversible { .. }
+                | MigrateError::UnknownVersion(_)
+                | MigrateError::WrongTrackingTable { .. }
+                | MigrateError::LockTimeout { .. }
+                | MigrateError::Write { .. } => exit_codes::MIGRATION,
             },
             Error::Command(e) => match e {
                 CommandError::NotConfirmed { .. } | CommandError::Declined { .. } => {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod error;
+pub mod migrations;
 pub mod ui;
 
 use std::ffi::OsString;
@@ -75,6 +76,7 @@ async fn dispatch(cli: cli::PackitDb) -> Result<i32, Error> {
                     pull: a.pull,
                     timeout: a.timeout,
                     recreate: a.recreate,
+                    migrate: !a.no_migrate,
                 },
             )
             .await?;
@@ -91,6 +93,7 @@ async fn dispatch(cli: cli::PackitDb) -> Result<i32, Error> {
         }
         Command::Status(a) => commands::status(&config, &StatusArgs { format: a.format }).await?,
         Command::Url => commands::url(&config).await?,
+        Command::Migrate(m) => commands::migrate(&config, &cli::migrate_args(m)).await?,
         Command::Psql(a) => return commands::psql(&config, &PsqlArgs { args: a.args }).await,
     }
     Ok(exit_codes::OK)

@@ -2,12 +2,14 @@
 //! talks to the engine and database layers, and renders its result.
 
 mod down;
+mod migrate;
 mod psql;
 mod status;
 mod up;
 mod url;
 
 pub use down::{down, DownArgs};
+pub use migrate::{migrate, MigrateAction, MigrateArgs};
 pub use psql::{psql, PsqlArgs};
 pub use status::{status, StatusArgs};
 pub use up::{up, UpArgs};

@@ -7,6 +7,8 @@ use crate::config::{Config, EnvStyle};
 use crate::db::{probe, ProbeFailure};
 use crate::engine::{generate_password, ContainerInfo, ContainerSpec, ContainerState, EngineInfo};
 use crate::error::Error;
+use crate::migrations::source::read_set;
+use crate::migrations::{read_status, State};
 use crate::ui::{self, Format};
 
 /// Arguments of `status`.
@@ -25,6 +27,8 @@ pub struct StatusReport {
     pub container: ContainerReport,
     /// The database, when the container runs.
     pub database: Option<DatabaseReport>,
+    /// The migrations, when the database answers and the project has a migrations folder.
+    pub migrations: Option<MigrationsReport>,
     /// One sentence: what state things are in and what to run next.
     pub diagnosis: String,
 }
@@ -63,6 +67,27 @@ pub struct DatabaseReport {
     pub error: Option<String>,
 }
 
+/// The migrations part of the report.
+#[derive(Debug, Serialize)]
+pub struct MigrationsReport {
+    /// The folder.
+    pub folder: String,
+    /// Counts per state.
+    pub applied: usize,
+    /// Not applied yet.
+    pub pending: usize,
+    /// Edited after being applied.
+    pub modified: usize,
+    /// Applied, not in the folder.
+    pub missing_locally: usize,
+    /// Failed outside a transaction.
+    pub failed: usize,
+    /// What to do, or why the folder could not be read.
+    pub diagnosis: String,
+    /// Whether something needs doing.
+    pub attention: bool,
+}
+
 /// Runs `status`.
 pub async fn status(config: &Config, args: &StatusArgs) -> Result<(), Error> {
     let engine = connect(config).await?;
@@ -97,6 +122,7 @@ async fn build(
                 differences: Vec::new(),
             },
             database: None,
+            migrations: None,
             diagnosis: format!("no container `{name}`: run `cargo packit-db up`"),
         };
     };
@@ -121,6 +147,7 @@ async fn build(
         differences: differences.clone(),
     };
     let mut database = None;
+    let mut migrations = None;
     let diagnosis = if !managed {
         format!("a container named `{name}` exists but was not created by cargo-packit-db: set `container` to another name")
     } else if c.state != ContainerState::Running {
@@ -146,12 +173,22 @@ async fn build(
                 e.as_deref().unwrap_or("unknown error")
             ),
         };
+        let migrations_report = if reachable {
+            migrations_report(config, &info).await
+        } else {
+            None
+        };
         database = Some(DatabaseReport {
             url: info.masked_url(),
             reachable,
             server_version,
             error,
         });
+        let sentence = match &migrations_report {
+            Some(m) if m.attention && differences.is_empty() => m.diagnosis.clone(),
+            _ => sentence,
+        };
+        migrations = migrations_report;
         sentence
     } else {
         format!(
@@ -162,8 +199,46 @@ async fn build(
         engine,
         container: report,
         database,
+        migrations,
         diagnosis,
     }
+}
+
+/// The migration summary; `None` when the project has no migrations folder.
+async fn migrations_report(
+    config: &Config,
+    info: &crate::db::ConnectionInfo,
+) -> Option<MigrationsReport> {
+    if !config.migrations.exists() {
+        return None;
+    }
+    let folder = config.migrations.display().to_string();
+    let status = match read_set(&config.migrations, config.layout) {
+        Ok(set) => read_status(info, &set).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    Some(match status {
+        Ok(st) => MigrationsReport {
+            folder,
+            applied: st.count(State::Applied),
+            pending: st.count(State::Pending),
+            modified: st.count(State::Modified),
+            missing_locally: st.count(State::MissingLocally),
+            failed: st.count(State::Failed),
+            attention: st.blocking() || st.count(State::Pending) > 0,
+            diagnosis: st.diagnosis,
+        },
+        Err(e) => MigrationsReport {
+            folder,
+            applied: 0,
+            pending: 0,
+            modified: 0,
+            missing_locally: 0,
+            failed: 0,
+            attention: true,
+            diagnosis: e,
+        },
+    })
 }
 
 fn print_human(r: &StatusReport) {
@@ -193,6 +268,29 @@ fn print_human(r: &StatusReport) {
                 e.as_deref().unwrap_or("unknown")
             ),
         }
+    }
+    if let Some(m) = &r.migrations {
+        println!(
+            "migrations {}: {} applied, {} pending{}{}{}",
+            m.folder,
+            m.applied,
+            m.pending,
+            if m.modified > 0 {
+                format!(", {} modified", m.modified)
+            } else {
+                String::new()
+            },
+            if m.missing_locally > 0 {
+                format!(", {} missing locally", m.missing_locally)
+            } else {
+                String::new()
+            },
+            if m.failed > 0 {
+                format!(", {} failed", m.failed)
+            } else {
+                String::new()
+            },
+        );
     }
     println!("\n{}", r.diagnosis);
 }

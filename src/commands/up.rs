@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::commands::migrate::apply_pending;
 use crate::commands::{connect, connection_info, CommandError};
 use crate::config::{Config, EnvStyle};
 use crate::db::{quote_ident, quote_literal, wait_until_ready, ConnectionInfo, DbError, Readiness};
@@ -11,7 +12,12 @@ use crate::engine::{
     Engine, ExecRequest, PullPolicy, LABEL_MANAGED,
 };
 use crate::error::Error;
+use crate::migrations::source::read_set;
+use crate::migrations::MigrateError;
 use crate::ui::{self, PullProgress};
+
+/// How long `up` waits for another run's migration lock.
+const MIGRATION_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How many log lines a failed start shows.
 const LOG_TAIL_LINES: usize = 20;
@@ -25,6 +31,8 @@ pub struct UpArgs {
     pub timeout: Duration,
     /// Replace a container whose settings differ from the configuration.
     pub recreate: bool,
+    /// Apply pending migrations once the database is up.
+    pub migrate: bool,
 }
 
 /// What this run created, so a failure or Ctrl-C can remove exactly that.
@@ -56,9 +64,27 @@ pub async fn up(config: &Config, args: &UpArgs) -> Result<(), Error> {
         started.elapsed().as_secs_f64()
     ));
     ui::note(&format!("DATABASE_URL={}", info.masked_url()));
+    if args.migrate {
+        migrate_at_start(config, &info).await?;
+    }
     ui::note(
         "print it in full with `cargo packit-db url`; open a shell with `cargo packit-db psql`",
     );
+    Ok(())
+}
+
+/// Applies pending migrations, as `upgrade head` at service start did. A project without a
+/// migrations folder has nothing to apply.
+async fn migrate_at_start(config: &Config, info: &ConnectionInfo) -> Result<(), Error> {
+    if !config.migrations.exists() {
+        tracing::debug!(folder = %config.migrations.display(), "no migrations folder; nothing to apply");
+        return Ok(());
+    }
+    let set = read_set(&config.migrations, config.layout).map_err(MigrateError::from)?;
+    for warning in &set.warnings {
+        ui::warn(warning);
+    }
+    apply_pending(info, &set, None, MIGRATION_LOCK_TIMEOUT).await?;
     Ok(())
 }
 

@@ -1,0 +1,297 @@
+//! `migrate`: apply, revert, redo, show and create migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::commands::{connect, running_container};
+use crate::config::Config;
+use crate::db::ConnectionInfo;
+use crate::error::Error;
+use crate::migrations::source::{plan_new, read_set, MigrationSet, Version, VersionStyle};
+use crate::migrations::templates::{TemplateKind, TemplateVars, Templates};
+use crate::migrations::{read_status, DownTarget, Event, MigrateError, Session, State, Status};
+use crate::ui::{self, Format};
+
+/// What `migrate` does.
+#[derive(Clone, Debug)]
+pub enum MigrateAction {
+    /// Apply pending migrations, up to a version.
+    Up {
+        /// Stop after this version.
+        to: Option<String>,
+    },
+    /// Revert applied migrations.
+    Down {
+        /// How far.
+        steps: Option<usize>,
+        /// Down to (not including) this version.
+        to: Option<String>,
+    },
+    /// Revert and re-apply the last N.
+    Redo {
+        /// How many.
+        steps: usize,
+    },
+    /// Show the state of every migration.
+    Status {
+        /// Output format.
+        format: Format,
+    },
+    /// Write a new migration from the templates.
+    New {
+        /// What the migration does.
+        message: String,
+        /// Irreversible: one file, no down.
+        simple: bool,
+        /// Version style, when forced.
+        style: Option<VersionStyle>,
+    },
+}
+
+/// Arguments of `migrate`.
+#[derive(Clone, Debug)]
+pub struct MigrateArgs {
+    /// The action.
+    pub action: MigrateAction,
+    /// How long to wait for another run's lock.
+    pub lock_timeout: Duration,
+}
+
+/// Runs `migrate`.
+pub async fn migrate(config: &Config, args: &MigrateArgs) -> Result<(), Error> {
+    if let MigrateAction::New {
+        message,
+        simple,
+        style,
+    } = &args.action
+    {
+        return new_migration(config, message, *simple, *style);
+    }
+    let set = read_set(&config.migrations, config.layout).map_err(MigrateError::from)?;
+    warn_about(&set);
+    let engine = connect(config).await?;
+    let target = running_container(&engine, config).await;
+    engine.close().await;
+    let (_, info) = target?;
+    match &args.action {
+        MigrateAction::Status { format } => {
+            let status = read_status(&info, &set).await?;
+            match format {
+                Format::Json => ui::print_json(&status),
+                Format::Human => print_status(&set, &status),
+            }
+            Ok(())
+        }
+        MigrateAction::Up { to } => {
+            let to = to.as_deref().map(|v| parse_version(&set, v)).transpose()?;
+            apply_pending(&info, &set, to.as_ref(), args.lock_timeout)
+                .await
+                .map(|_| ())
+        }
+        MigrateAction::Down { steps, to } => {
+            let target = match (steps, to) {
+                (_, Some(v)) if v == "0" => DownTarget::To(None),
+                (_, Some(v)) => DownTarget::To(Some(parse_version(&set, v)?)),
+                (Some(n), None) => DownTarget::Steps(*n),
+                (None, None) => DownTarget::Steps(1),
+            };
+            let mut session = Session::open(&info, &set, args.lock_timeout, &mut report).await?;
+            let result = session.down(&target, &mut report).await;
+            session.close().await;
+            let done = result?;
+            if done.is_empty() {
+                ui::note("nothing to revert");
+            }
+            Ok(())
+        }
+        MigrateAction::Redo { steps } => {
+            let mut session = Session::open(&info, &set, args.lock_timeout, &mut report).await?;
+            let result = async {
+                let reverted = session
+                    .down(&DownTarget::Steps(*steps), &mut report)
+                    .await?;
+                let last = reverted.first().cloned();
+                let reapplied = session.up(last.as_ref(), &mut report).await?;
+                Ok::<_, MigrateError>((reverted, reapplied))
+            }
+            .await;
+            session.close().await;
+            let (reverted, _) = result?;
+            if reverted.is_empty() {
+                ui::note("nothing to redo: no migration is applied");
+            }
+            Ok(())
+        }
+        MigrateAction::New { .. } => unreachable!("handled above"),
+    }
+}
+
+/// Applies every pending migration (used by `migrate`, `migrate up` and `up`); returns how many.
+pub(crate) async fn apply_pending(
+    info: &ConnectionInfo,
+    set: &MigrationSet,
+    to: Option<&Version>,
+    lock_timeout: Duration,
+) -> Result<usize, Error> {
+    let mut session = Session::open(info, set, lock_timeout, &mut report).await?;
+    let result = session.up(to, &mut report).await;
+    session.close().await;
+    let done = result?;
+    if done.is_empty() {
+        ui::note("no pending migrations");
+    }
+    Ok(done.len())
+}
+
+/// Prints each step: results on stdout, waiting on stderr.
+fn report(event: Event<'_>) {
+    match event {
+        Event::Waiting { holder } => ui::note(&format!(
+            "another migration run holds the lock (PostgreSQL session {holder}); waiting"
+        )),
+        Event::Applied(m, d) => println!("applied  {} ({})", m.name(), millis(d)),
+        Event::Reverted(m, d) => println!("reverted {} ({})", m.name(), millis(d)),
+    }
+}
+
+fn millis(d: Duration) -> String {
+    format!("{} ms", d.as_millis())
+}
+
+fn warn_about(set: &MigrationSet) {
+    for warning in &set.warnings {
+        ui::warn(warning);
+    }
+}
+
+fn parse_version(set: &MigrationSet, text: &str) -> Result<Version, MigrateError> {
+    Version::parse(set.layout, text).ok_or_else(|| MigrateError::UnknownVersion(text.to_string()))
+}
+
+/// Prints the status table and the diagnosis.
+pub(crate) fn print_status(set: &MigrationSet, status: &Status) {
+    println!(
+        "{} migrations in {}, tracked in {}",
+        set.layout,
+        set.dir.display(),
+        status.table
+    );
+    for e in &status.entries {
+        let state = match e.state {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::Modified => "MODIFIED",
+            State::MissingLocally => "MISSING",
+            State::Failed => "FAILED",
+        };
+        let mut line = format!(
+            "  {state:<9} {:<22} {}",
+            e.version.to_string(),
+            e.description
+        );
+        if let Some((recorded, file)) = &e.checksums {
+            line.push_str(&format!(
+                "  (checksum applied {}…, file {}…)",
+                &recorded[..12],
+                &file[..12]
+            ));
+        }
+        if !e.reversible && e.state != State::MissingLocally {
+            line.push_str("  [irreversible]");
+        }
+        println!("{line}");
+    }
+    println!("\n{}", status.diagnosis);
+}
+
+/// Writes a new migration from the templates and prints the paths.
+fn new_migration(
+    config: &Config,
+    message: &str,
+    simple: bool,
+    style: Option<VersionStyle>,
+) -> Result<(), Error> {
+    let set = if config.migrations.exists() {
+        read_set(&config.migrations, config.layout).map_err(MigrateError::from)?
+    } else {
+        MigrationSet::empty(&config.migrations, config.layout)
+    };
+    warn_about(&set);
+    let templates = Templates::load(config.templates.as_deref()).map_err(MigrateError::from)?;
+    let now = Utc::now();
+    let plan = plan_new(&set, message, !simple, style, now).map_err(MigrateError::from)?;
+    let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let version = plan.version.to_string();
+    let up_file = relative(&set.dir, &plan.up_path);
+    let down_file = plan.down_path.as_ref().map(|p| relative(&set.dir, p));
+    let vars = TemplateVars {
+        message,
+        version: &version,
+        created: &created,
+        up_file: &up_file,
+        down_file: down_file.as_deref(),
+    };
+    let up_kind = if plan.down_path.is_some() {
+        TemplateKind::Up
+    } else {
+        TemplateKind::Simple
+    };
+    let up_text = templates
+        .render(up_kind, &vars)
+        .map_err(MigrateError::from)?;
+    let down_text = match &plan.down_path {
+        Some(_) => Some(
+            templates
+                .render(TemplateKind::Down, &vars)
+                .map_err(MigrateError::from)?,
+        ),
+        None => None,
+    };
+    let dir = plan
+        .dir_to_create
+        .clone()
+        .unwrap_or_else(|| set.dir.clone());
+    std::fs::create_dir_all(&dir).map_err(|source| MigrateError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    write_new(&plan.up_path, &up_text)?;
+    if let (Some(path), Some(text)) = (&plan.down_path, &down_text) {
+        write_new(path, text)?;
+    }
+    println!("{}", plan.up_path.display());
+    if let Some(path) = &plan.down_path {
+        println!("{}", path.display());
+    }
+    ui::success(&format!(
+        "created migration {version} ({message}); edit it, then run `cargo packit-db migrate`"
+    ));
+    Ok(())
+}
+
+fn write_new(path: &Path, text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|source| MigrateError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    file.write_all(text.as_bytes())
+        .map_err(|source| MigrateError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(())
+}
+
+fn relative(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}

@@ -1,0 +1,15 @@
+//! Migrations: reading sqlx and diesel migration sets, the tracking tables of both tools,
+//! applying and reverting under an advisory lock, and templates for new migrations.
+
+mod error;
+mod runner;
+pub mod source;
+pub mod split;
+mod status;
+pub mod templates;
+mod tracking;
+
+pub use error::{locate, FilePosition, MigrateError};
+pub use runner::{lock_id, read_status, DownTarget, Event, Session};
+pub use status::{compare, Entry, State, Status};
+pub use tracking::AppliedRow;
