@@ -5,7 +5,7 @@
 -- Keep it self-sufficient: plain SQL only, no reference to application code;
 -- it must run on an empty database after the migrations before it.
 -- The down file must undo exactly what this file does, in reverse order.
--- Check the pair with `cargo packit-db test-downgrade --last 1`.
+-- Check the pair with `cargo packit-db migrate redo` once it is applied.
 --
 -- Example:
 -- CREATE TABLE example (
