@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{MigrateAction, MigrateArgs};
+use crate::commands::{MigrateAction, MigrateArgs, SelectionArg, TestDowngradeArgs};
 use crate::config::{EngineChoice, EnvStyle, Overrides};
 use crate::engine::PullPolicy;
 use crate::migrations::source::VersionStyle;
@@ -101,6 +101,12 @@ pub enum Command {
         after_help = "Examples:\n  cargo packit-db migrate                      # apply pending migrations (like `upgrade head`)\n  cargo packit-db migrate new add users table\n  cargo packit-db migrate down                 # revert the last one (like `downgrade -1`)\n  cargo packit-db migrate status"
     )]
     Migrate(MigrateCli),
+    /// Prove that every down migration restores the schema exactly (on a scratch database).
+    #[command(
+        name = "test-downgrade",
+        after_help = "Examples:\n  cargo packit-db test-downgrade\n  cargo packit-db test-downgrade --last 1\n  cargo packit-db test-downgrade --format json --junit target/test-downgrade.xml   # in CI\n  cargo packit-db test-downgrade --isolated    # in a throwaway container"
+    )]
+    TestDowngrade(TestDowngradeCli),
     /// Run psql in the container as the application role (interactive on a terminal, piped otherwise).
     #[command(
         after_help = "Examples:\n  cargo packit-db psql\n  cargo packit-db psql -- -c '\\dt'\n  echo 'select 1' | cargo packit-db psql"
@@ -123,6 +129,56 @@ pub struct UpCli {
     /// Do not apply pending migrations once the database is up.
     #[arg(long)]
     pub no_migrate: bool,
+}
+
+/// `test-downgrade` options.
+#[derive(Debug, Args)]
+pub struct TestDowngradeCli {
+    /// Check every migration (the default).
+    #[arg(long, conflicts_with_all = ["last", "from"])]
+    pub all: bool,
+    /// Check only the last N migrations (the ones before are applied unchecked).
+    #[arg(long, value_name = "N", conflicts_with = "from")]
+    pub last: Option<usize>,
+    /// Check from this version on.
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Check in a throwaway container instead of the project's.
+    #[arg(long)]
+    pub isolated: bool,
+    /// Fail on migrations without a down file (or with one that holds no statement).
+    #[arg(long)]
+    pub require_down: bool,
+    /// Accept a down that re-adds a dropped column at the end (only column order differs).
+    #[arg(long)]
+    pub ignore_column_order: bool,
+    /// How long the throwaway container may take to start (--isolated).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// The validated arguments of `test-downgrade`.
+pub fn test_downgrade_args(cli: TestDowngradeCli) -> TestDowngradeArgs {
+    let selection = match (cli.last, cli.from) {
+        (Some(n), _) => SelectionArg::Last(n),
+        (_, Some(v)) => SelectionArg::From(v),
+        _ => SelectionArg::All,
+    };
+    TestDowngradeArgs {
+        selection,
+        format: cli.format,
+        junit: cli.junit,
+        isolated: cli.isolated,
+        require_down: cli.require_down,
+        ignore_column_order: cli.ignore_column_order,
+        timeout: cli.timeout,
+    }
 }
 
 /// `migrate` options.

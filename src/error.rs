@@ -28,7 +28,7 @@ pub mod exit_codes {
     pub const IMAGE: i32 = 6;
     /// PostgreSQL did not become ready, or refused the connection.
     pub const DATABASE: i32 = 7;
-    /// A check failed (reserved for `test-downgrade` and `diagram --check`).
+    /// A check failed: `test-downgrade` found a migration that does not round-trip.
     pub const CHECK_FAILED: i32 = 8;
     /// A migration could not be read, applied or reverted; the database is at its previous
     /// version (except as the message says for `-- no-transaction` migrations).
@@ -98,6 +98,7 @@ impl Error {
             },
             Error::Migrate(e) => match e {
                 MigrateError::Database { .. } => exit_codes::DATABASE,
+                MigrateError::RoundTripFailed { .. } => exit_codes::CHECK_FAILED,
                 MigrateError::Source(_)
                 | MigrateError::Template(_)
                 | MigrateError::Failed { .. }

@@ -93,7 +93,10 @@ async fn dispatch(cli: cli::PackitDb) -> Result<i32, Error> {
         }
         Command::Status(a) => commands::status(&config, &StatusArgs { format: a.format }).await?,
         Command::Url => commands::url(&config).await?,
-        Command::Migrate(m) => commands::migrate(&config, &cli::migrate_args(m)).await?,
+        Command::Migrate(m) => return commands::migrate(&config, &cli::migrate_args(m)).await,
+        Command::TestDowngrade(t) => {
+            return commands::test_downgrade(&config, &cli::test_downgrade_args(t)).await
+        }
         Command::Psql(a) => return commands::psql(&config, &PsqlArgs { args: a.args }).await,
     }
     Ok(exit_codes::OK)

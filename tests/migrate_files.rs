@@ -160,9 +160,16 @@ fn project_templates_override_and_template_errors_name_the_file() {
     );
 }
 
+/// A broken folder: what is wrong, its files, and what the error must say.
+type Case = (
+    &'static str,
+    Vec<(&'static str, &'static [u8])>,
+    &'static str,
+);
+
 #[test]
 fn broken_migration_folders_are_named_before_anything_connects() {
-    let cases: Vec<(&str, Vec<(&str, &[u8])>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "duplicate versions",
             vec![

@@ -5,11 +5,16 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::commands::{connect, running_container};
+use crate::commands::{
+    connect, running_container, test_downgrade, SelectionArg, TestDowngradeArgs,
+};
 use crate::config::Config;
-use crate::db::ConnectionInfo;
+use crate::db::{snapshot, ConnectionInfo};
 use crate::error::Error;
-use crate::migrations::source::{plan_new, read_set, MigrationSet, Version, VersionStyle};
+use crate::migrations::roundtrip::schema_diff;
+use crate::migrations::source::{
+    has_statement, plan_new, read_set, MigrationSet, Version, VersionStyle,
+};
 use crate::migrations::templates::{TemplateKind, TemplateVars, Templates};
 use crate::migrations::{read_status, DownTarget, Event, MigrateError, Session, State, Status};
 use crate::ui::{self, Format};
@@ -59,16 +64,55 @@ pub struct MigrateArgs {
     pub lock_timeout: Duration,
 }
 
-/// Runs `migrate`.
-pub async fn migrate(config: &Config, args: &MigrateArgs) -> Result<(), Error> {
+/// Runs `migrate`; `Ok` carries the exit code (a failed verification of `migrate new` is
+/// "check failed").
+pub async fn migrate(config: &Config, args: &MigrateArgs) -> Result<i32, Error> {
     if let MigrateAction::New {
         message,
         simple,
         style,
     } = &args.action
     {
-        return new_migration(config, message, *simple, *style);
+        let version = new_migration(config, message, *simple, *style)?;
+        return verify_new(config, &version).await;
     }
+    run(config, args).await?;
+    Ok(crate::error::exit_codes::OK)
+}
+
+/// Verifies a new migration's round trip at once when it already holds statements (a
+/// project template may write some); an empty one is "not yet verifiable", never "passed".
+async fn verify_new(config: &Config, version: &Version) -> Result<i32, Error> {
+    let set = read_set(&config.migrations, config.layout).map_err(MigrateError::from)?;
+    let Some(migration) = set.find(version) else {
+        return Ok(crate::error::exit_codes::OK);
+    };
+    if !has_statement(&migration.up.sql) {
+        ui::note(&format!(
+            "not yet verifiable: {} holds no statement yet; once it does, `cargo packit-db test-downgrade --last 1` checks its round trip",
+            migration.up.path.display()
+        ));
+        return Ok(crate::error::exit_codes::OK);
+    }
+    let args = TestDowngradeArgs {
+        selection: SelectionArg::Last(1),
+        format: Format::Human,
+        junit: None,
+        isolated: false,
+        require_down: false,
+        ignore_column_order: false,
+        timeout: Duration::from_secs(60),
+    };
+    match test_downgrade(config, &args).await {
+        Err(Error::Container(_) | Error::Engine(_)) => {
+            ui::note("not verified: no running database; run `cargo packit-db up`, then `cargo packit-db test-downgrade --last 1`");
+            Ok(crate::error::exit_codes::OK)
+        }
+        other => other,
+    }
+}
+
+async fn run(config: &Config, args: &MigrateArgs) -> Result<(), Error> {
     let set = read_set(&config.migrations, config.layout).map_err(MigrateError::from)?;
     warn_about(&set);
     let engine = connect(config).await?;
@@ -108,24 +152,45 @@ pub async fn migrate(config: &Config, args: &MigrateArgs) -> Result<(), Error> {
         }
         MigrateAction::Redo { steps } => {
             let mut session = Session::open(&info, &set, args.lock_timeout, &mut report).await?;
+            // The schema after down and up must be the one before: redo verifies that.
             let result = async {
+                let before = take_snapshot(session.connection()).await?;
                 let reverted = session
                     .down(&DownTarget::Steps(*steps), &mut report)
                     .await?;
                 let last = reverted.first().cloned();
-                let reapplied = session.up(last.as_ref(), &mut report).await?;
-                Ok::<_, MigrateError>((reverted, reapplied))
+                session.up(last.as_ref(), &mut report).await?;
+                let after = take_snapshot(session.connection()).await?;
+                Ok::<_, MigrateError>((reverted, schema_diff(&before, &after)))
             }
             .await;
             session.close().await;
-            let (reverted, _) = result?;
+            let (reverted, difference) = result?;
             if reverted.is_empty() {
                 ui::note("nothing to redo: no migration is applied");
+            } else if !difference.is_empty() {
+                let names: Vec<String> = reverted.iter().map(ToString::to_string).collect();
+                return Err(MigrateError::RoundTripFailed {
+                    context: format!("redo of {}", names.join(", ")),
+                    changes: difference.changes.iter().map(ToString::to_string).collect(),
+                }
+                .into());
+            } else {
+                ui::success("redo left the schema identical");
             }
             Ok(())
         }
         MigrateAction::New { .. } => unreachable!("handled above"),
     }
+}
+
+async fn take_snapshot(conn: &mut sqlx::PgConnection) -> Result<snapshot::Snapshot, MigrateError> {
+    snapshot::take(conn)
+        .await
+        .map_err(|source| MigrateError::Database {
+            action: "take a schema snapshot".into(),
+            source,
+        })
 }
 
 /// Applies every pending migration (used by `migrate`, `migrate up` and `up`); returns how many.
@@ -207,12 +272,13 @@ pub(crate) fn print_status(set: &MigrationSet, status: &Status) {
 }
 
 /// Writes a new migration from the templates and prints the paths.
+/// Writes the files; returns the new migration's version.
 fn new_migration(
     config: &Config,
     message: &str,
     simple: bool,
     style: Option<VersionStyle>,
-) -> Result<(), Error> {
+) -> Result<Version, Error> {
     let set = if config.migrations.exists() {
         read_set(&config.migrations, config.layout).map_err(MigrateError::from)?
     } else {
@@ -268,7 +334,7 @@ fn new_migration(
     ui::success(&format!(
         "created migration {version} ({message}); edit it, then run `cargo packit-db migrate`"
     ));
-    Ok(())
+    Ok(plan.version)
 }
 
 fn write_new(path: &Path, text: &str) -> Result<(), Error> {

@@ -1,10 +1,13 @@
 //! One function per command. Each takes the validated configuration and its arguments,
 //! talks to the engine and database layers, and renders its result.
 
+mod admin;
 mod down;
 mod migrate;
 mod psql;
+mod scratch;
 mod status;
+mod test_downgrade;
 mod up;
 mod url;
 
@@ -12,6 +15,7 @@ pub use down::{down, DownArgs};
 pub use migrate::{migrate, MigrateAction, MigrateArgs};
 pub use psql::{psql, PsqlArgs};
 pub use status::{status, StatusArgs};
+pub use test_downgrade::{junit_xml, test_downgrade, SelectionArg, TestDowngradeArgs};
 pub use up::{up, UpArgs};
 pub use url::url;
 

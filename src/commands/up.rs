@@ -3,13 +3,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::commands::admin::superuser_psql;
 use crate::commands::migrate::apply_pending;
 use crate::commands::{connect, connection_info, CommandError};
-use crate::config::{Config, EnvStyle};
+use crate::config::Config;
 use crate::db::{quote_ident, quote_literal, wait_until_ready, ConnectionInfo, DbError, Readiness};
 use crate::engine::{
     generate_password, port_holder, port_is_free, ContainerError, ContainerSpec, ContainerState,
-    Engine, ExecRequest, PullPolicy, LABEL_MANAGED,
+    Engine, PullPolicy, LABEL_MANAGED,
 };
 use crate::error::Error;
 use crate::migrations::source::read_set;
@@ -86,6 +87,48 @@ async fn migrate_at_start(config: &Config, info: &ConnectionInfo) -> Result<(), 
     }
     apply_pending(info, &set, None, MIGRATION_LOCK_TIMEOUT).await?;
     Ok(())
+}
+
+/// A throwaway container like the project's (same image, style, user and database; its own
+/// name, volume, password and a free port), started and ready; for `test-downgrade --isolated`.
+/// On failure nothing is left behind. The caller removes it with [`remove_throwaway`].
+pub(crate) async fn start_throwaway(
+    engine: &Engine,
+    config: &Config,
+    timeout: Duration,
+) -> Result<(ContainerSpec, ConnectionInfo), Error> {
+    let mut spec = ContainerSpec::from_config(config, generate_password());
+    let suffix =
+        rand::distr::SampleString::sample_string(&rand::distr::Alphanumeric, &mut rand::rng(), 6)
+            .to_lowercase();
+    spec.name = format!("{}-check-{suffix}", config.container);
+    spec.volume = crate::engine::volume_name(&spec.name);
+    spec.port = 0;
+    let args = UpArgs {
+        pull: PullPolicy::Missing,
+        timeout,
+        recreate: false,
+        migrate: false,
+    };
+    let created = Mutex::new(Created::default());
+    match create_and_start(engine, &spec, &args, &created).await {
+        Ok(info) => Ok((spec, info)),
+        Err(e) => {
+            // create_and_start clears `created` only on success.
+            roll_back(engine, &created).await;
+            Err(e)
+        }
+    }
+}
+
+/// Removes a throwaway container and its volume.
+pub(crate) async fn remove_throwaway(engine: &Engine, spec: &ContainerSpec) {
+    if let Err(e) = engine.remove_container(&spec.name).await {
+        ui::warn(&format!("could not remove container `{}`: {e}", spec.name));
+    }
+    if let Err(e) = engine.remove_volume(&spec.volume).await {
+        ui::warn(&format!("could not remove volume `{}`: {e}", spec.volume));
+    }
 }
 
 /// Removes what this run created (container first, then its volume).
@@ -333,42 +376,21 @@ async fn resync_password(engine: &Engine, spec: &ContainerSpec) -> Result<(), Er
     ui::note(
         "the data volume predates this container: setting the role's password to the container's",
     );
-    let (login_user, login_db) = match spec.env_style {
-        EnvStyle::Official => (spec.user.as_str(), spec.database.as_str()),
-        EnvStyle::Sclorg => ("postgres", "postgres"),
-    };
     let statement = format!(
         "ALTER ROLE {} PASSWORD {};\n",
         quote_ident(&spec.user),
         quote_literal(&spec.password)
     );
-    let request = ExecRequest {
-        cmd: vec![
-            "psql".into(),
-            "-X".into(),
-            "-q".into(),
-            "-v".into(),
-            "ON_ERROR_STOP=1".into(),
-        ],
-        env: vec![
-            format!("PGUSER={login_user}"),
-            format!("PGDATABASE={login_db}"),
-        ],
-        tty: false,
-        user: Some("postgres".into()),
-    };
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = engine
-        .exec_streaming(
-            &spec.name,
-            request,
-            Some(std::io::Cursor::new(statement.into_bytes())),
-            &mut out,
-            &mut err,
-            None,
-        )
-        .await?;
+    let outcome = superuser_psql(
+        engine,
+        &spec.name,
+        spec.env_style,
+        &spec.user,
+        &spec.database,
+        statement,
+    )
+    .await?;
+    let code = outcome.code;
     if code != 0 {
         return Err(DbError::AuthFailed {
             container: spec.name.clone(),

@@ -3,6 +3,7 @@
 mod connection;
 mod error;
 mod ready;
+pub mod snapshot;
 mod sql;
 
 pub use connection::ConnectionInfo;

@@ -100,6 +100,14 @@ pub enum MigrateError {
         #[source]
         source: sqlx::Error,
     },
+    /// A round trip left the schema different.
+    #[error("{context} left the schema different: {}", .changes.join("; "))]
+    RoundTripFailed {
+        /// What was done, e.g. `redo of 3_add_users`.
+        context: String,
+        /// The object differences.
+        changes: Vec<String>,
+    },
     /// A new migration's files could not be written.
     #[error("cannot write {}: {source}", .path.display())]
     Write {

@@ -2,6 +2,7 @@
 //! applying and reverting under an advisory lock, and templates for new migrations.
 
 mod error;
+pub mod roundtrip;
 mod runner;
 pub mod source;
 pub mod split;

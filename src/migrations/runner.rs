@@ -17,7 +17,7 @@ use crate::migrations::status::{compare, State, Status};
 use crate::migrations::tracking::{self, db};
 
 /// How often a waiting run retries the lock.
-const LOCK_RETRY: Duration = Duration::from_millis(200);
+const LOCK_RETRY: Duration = Duration::from_millis(50);
 
 /// What a run reports as it goes.
 #[derive(Debug)]
@@ -96,7 +96,8 @@ impl<'s> Session<'s> {
         lock_timeout: Duration,
         on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<Session<'s>, MigrateError> {
-        let mut lock_conn = connect(info).await?;
+        // Two connections, opened together: one holds the lock for the whole run.
+        let (mut lock_conn, mut conn) = tokio::try_join!(connect(info), connect(info))?;
         let lock = lock_id(&info.database);
         let started = Instant::now();
         let mut announced = false;
@@ -123,7 +124,6 @@ impl<'s> Session<'s> {
             }
             tokio::time::sleep(LOCK_RETRY).await;
         }
-        let mut conn = connect(info).await?;
         check_layout(&mut conn, set).await?;
         tracking::ensure(&mut conn, set.layout).await?;
         Ok(Session {
@@ -341,10 +341,9 @@ fn check_reversible(migration: &Migration) -> Result<(), MigrateError> {
     }
 }
 
-/// The server's message, the position in the file, and its hint.
 /// Runs a file's statements one by one (each its own implicit transaction). On failure:
 /// the error, the failing statement's character offset in the file, and how many succeeded.
-async fn run_statements(
+pub(crate) async fn run_statements(
     conn: &mut PgConnection,
     sql: &str,
 ) -> Result<(), (sqlx::Error, usize, usize)> {
@@ -358,7 +357,7 @@ async fn run_statements(
 
 /// The server's message, the position in the file (`offset`: where the failing statement
 /// starts in it), and the server's hint.
-fn describe(
+pub(crate) fn describe(
     e: &sqlx::Error,
     file: &MigrationFile,
     offset: usize,
@@ -391,6 +390,37 @@ fn failed(e: &sqlx::Error, file: &MigrationFile, offset: usize) -> MigrateError 
         message,
         hint,
     }
+}
+
+/// Runs one migration file without touching the tracking table: in a transaction, or
+/// statement by statement when `no_transaction`. A failure becomes a one-line message naming
+/// the file (with line and column when the server gives a position).
+pub(crate) async fn run_file(
+    conn: &mut PgConnection,
+    file: &MigrationFile,
+    no_transaction: bool,
+) -> Result<(), String> {
+    let result = if no_transaction {
+        run_statements(conn, &file.sql).await
+    } else {
+        match conn.begin().await {
+            Err(e) => Err((e, 0, 0)),
+            Ok(mut tx) => match sqlx::raw_sql(&file.sql).execute(&mut *tx).await {
+                Ok(_) => tx.commit().await.map_err(|e| (e, 0, 0)),
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err((e, 0, 0))
+                }
+            },
+        }
+    };
+    result.map_err(|(e, offset, _)| {
+        let (message, position, _) = describe(&e, file, offset);
+        let at = position
+            .map(|p| format!(":{}:{}", p.line, p.column))
+            .unwrap_or_default();
+        format!("{}{at}: {message}", file.path.display())
+    })
 }
 
 /// Names the session holding an advisory lock, for the waiting message.

@@ -221,7 +221,11 @@ pub struct MigrationSet {
 impl MigrationSet {
     /// The migration with version `v`.
     pub fn find(&self, v: &Version) -> Option<&Migration> {
-        self.migrations.iter().find(|m| &m.version == v)
+        // The migrations are sorted by version.
+        self.migrations
+            .binary_search_by(|m| m.version.cmp(v))
+            .ok()
+            .map(|i| &self.migrations[i])
     }
 
     /// The version style of the set when none is forced, inferred as sqlx-cli infers it

@@ -1,0 +1,165 @@
+//! Scratch databases for checks: created empty in the project's container, marked so they can
+//! never be confused with a user's database, and always dropped afterwards.
+//!
+//! A scratch database is named `packit_scratch_<pid>_<random>` and carries a comment that
+//! marks it as ours. A run first drops the marked scratch databases nobody is connected to
+//! (left by a killed run); a database with that name but without the mark is never touched.
+//! Creation and removal go through the container's superuser (see `admin`), since the
+//! application role may not be allowed to create databases.
+
+use futures_util::future::BoxFuture;
+use rand::distr::{Alphanumeric, SampleString};
+use sqlx::{Connection, PgConnection};
+
+use crate::commands::admin::superuser_psql;
+use crate::config::EnvStyle;
+use crate::db::{quote_ident, quote_literal, ConnectionInfo};
+use crate::engine::Engine;
+use crate::migrations::roundtrip::ScratchDatabase;
+use crate::migrations::MigrateError;
+
+/// The comment that marks a scratch database as this tool's.
+pub(crate) const SCRATCH_MARK: &str = "cargo-packit-db scratch database: safe to drop";
+/// The prefix of scratch database names.
+pub(crate) const SCRATCH_PREFIX: &str = "packit_scratch_";
+
+/// A scratch database in a container.
+pub(crate) struct Scratch<'e> {
+    engine: &'e Engine,
+    container: String,
+    style: EnvStyle,
+    app: ConnectionInfo,
+    name: String,
+}
+
+impl<'e> Scratch<'e> {
+    /// Removes leftovers of killed runs, then creates a new, empty scratch database.
+    pub(crate) async fn create(
+        engine: &'e Engine,
+        container: &str,
+        style: EnvStyle,
+        app: &ConnectionInfo,
+    ) -> Result<Scratch<'e>, MigrateError> {
+        let suffix = Alphanumeric
+            .sample_string(&mut rand::rng(), 8)
+            .to_lowercase();
+        let scratch = Scratch {
+            engine,
+            container: container.to_string(),
+            style,
+            app: app.clone(),
+            name: format!("{SCRATCH_PREFIX}{}_{suffix}", std::process::id()),
+        };
+        scratch.drop_leftovers().await?;
+        scratch.create_database().await?;
+        Ok(scratch)
+    }
+
+    /// The scratch database's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Connection details for the scratch database.
+    pub(crate) fn info(&self) -> ConnectionInfo {
+        ConnectionInfo {
+            database: self.name.clone(),
+            ..self.app.clone()
+        }
+    }
+
+    /// Connects to the scratch database.
+    pub(crate) async fn connect(&self) -> Result<PgConnection, MigrateError> {
+        PgConnection::connect_with(&self.info().options())
+            .await
+            .map_err(|source| MigrateError::Database {
+                action: format!("connect to scratch database {}", self.name),
+                source,
+            })
+    }
+
+    /// Drops the scratch database (terminating any session on it).
+    pub(crate) async fn remove(&self) -> Result<(), MigrateError> {
+        self.superuser(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE);\n",
+            quote_ident(&self.name)
+        ))
+        .await
+    }
+
+    async fn create_database(&self) -> Result<(), MigrateError> {
+        let name = quote_ident(&self.name);
+        self.superuser(format!(
+            "CREATE DATABASE {name} OWNER {} TEMPLATE template0;\nCOMMENT ON DATABASE {name} IS {};\n",
+            quote_ident(&self.app.user),
+            quote_literal(SCRATCH_MARK)
+        ))
+        .await
+    }
+
+    /// Drops marked scratch databases that no session uses.
+    async fn drop_leftovers(&self) -> Result<(), MigrateError> {
+        let mut conn = PgConnection::connect_with(&self.app.options())
+            .await
+            .map_err(|source| MigrateError::Database {
+                action: "connect to the application database".into(),
+                source,
+            })?;
+        let leftovers: Vec<String> = sqlx::query_scalar(
+            "SELECT d.datname FROM pg_database d
+             JOIN pg_shdescription s ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass
+             WHERE starts_with(d.datname, $1) AND s.description = $2
+               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+        )
+        .bind(SCRATCH_PREFIX)
+        .bind(SCRATCH_MARK)
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|source| MigrateError::Database {
+            action: "look for leftover scratch databases".into(),
+            source,
+        })?;
+        let _ = conn.close().await;
+        for name in leftovers {
+            tracing::info!(%name, "dropping a scratch database left by a killed run");
+            self.superuser(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE);\n",
+                quote_ident(&name)
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn superuser(&self, sql: String) -> Result<(), MigrateError> {
+        let outcome = superuser_psql(
+            self.engine,
+            &self.container,
+            self.style,
+            &self.app.user,
+            &self.app.database,
+            sql,
+        )
+        .await
+        .map_err(|e| {
+            MigrateError::Blocked(format!("cannot manage scratch database {}: {e}", self.name))
+        })?;
+        if outcome.code != 0 {
+            return Err(MigrateError::Blocked(format!(
+                "cannot manage scratch database {} in `{}`: {}",
+                self.name, self.container, outcome.stderr
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl ScratchDatabase for Scratch<'_> {
+    fn reset(&mut self) -> BoxFuture<'_, Result<PgConnection, MigrateError>> {
+        Box::pin(async move {
+            self.remove().await?;
+            self.create_database().await?;
+            self.connect().await
+        })
+    }
+}

@@ -1,0 +1,306 @@
+//! `test-downgrade`: prove on a scratch database that every down migration restores the
+//! schema exactly and that every up can be re-applied after its down.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use console::style;
+
+use crate::commands::scratch::Scratch;
+use crate::commands::up::{remove_throwaway, start_throwaway};
+use crate::commands::{connect, running_container, CommandError};
+use crate::config::Config;
+use crate::db::ConnectionInfo;
+use crate::engine::{ContainerSpec, Engine};
+use crate::error::Error;
+use crate::migrations::roundtrip::{
+    check, CheckOptions, CheckReport, MigrationCheck, Outcome, Selection,
+};
+use crate::migrations::source::{read_set, MigrationSet, Version};
+use crate::migrations::MigrateError;
+use crate::ui::{self, Format};
+
+/// Arguments of `test-downgrade`.
+#[derive(Clone, Debug)]
+pub struct TestDowngradeArgs {
+    /// Which migrations.
+    pub selection: SelectionArg,
+    /// Output format.
+    pub format: Format,
+    /// Also write a JUnit XML report here.
+    pub junit: Option<PathBuf>,
+    /// Use a throwaway container instead of the project's.
+    pub isolated: bool,
+    /// Irreversible migrations fail.
+    pub require_down: bool,
+    /// Accept a difference in column order only.
+    pub ignore_column_order: bool,
+    /// Readiness timeout of the throwaway container.
+    pub timeout: Duration,
+}
+
+/// Which migrations, as given on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SelectionArg {
+    /// All.
+    All,
+    /// The last N.
+    Last(usize),
+    /// From a version, as typed.
+    From(String),
+}
+
+/// Runs `test-downgrade`; the report decides the exit code (0, or "check failed").
+pub async fn test_downgrade(config: &Config, args: &TestDowngradeArgs) -> Result<i32, Error> {
+    let set = read_set(&config.migrations, config.layout).map_err(MigrateError::from)?;
+    for warning in &set.warnings {
+        ui::warn(warning);
+    }
+    if set.migrations.is_empty() {
+        return Err(MigrateError::Blocked(format!(
+            "{}: no migrations to check; create one with `cargo packit-db migrate new <message>`",
+            set.dir.display()
+        ))
+        .into());
+    }
+    let selection = match &args.selection {
+        SelectionArg::All => Selection::All,
+        SelectionArg::Last(n) => Selection::Last(*n),
+        SelectionArg::From(v) => Selection::From(
+            Version::parse(set.layout, v).ok_or_else(|| MigrateError::UnknownVersion(v.clone()))?,
+        ),
+    };
+    let engine = connect(config).await?;
+    let result = run(&engine, config, args, &set, &selection).await;
+    engine.close().await;
+    let report = result?;
+    if let Some(path) = &args.junit {
+        write_junit(path, &report)?;
+    }
+    match args.format {
+        Format::Json => ui::print_json(&report),
+        Format::Human => print_summary(&report),
+    }
+    Ok(if report.success() {
+        crate::error::exit_codes::OK
+    } else {
+        crate::error::exit_codes::CHECK_FAILED
+    })
+}
+
+/// Sets up where the check runs, runs it under Ctrl-C protection, and always cleans up.
+async fn run(
+    engine: &Engine,
+    config: &Config,
+    args: &TestDowngradeArgs,
+    set: &MigrationSet,
+    selection: &Selection,
+) -> Result<CheckReport, Error> {
+    let (container, style, app, throwaway): (String, _, ConnectionInfo, Option<ContainerSpec>) =
+        if args.isolated {
+            let (spec, info) = tokio::select! {
+                started = start_throwaway(engine, config, args.timeout) => started?,
+                _ = tokio::signal::ctrl_c() => return Err(CommandError::Interrupted.into()),
+            };
+            ui::note(&format!("checking in throwaway container `{}`", spec.name));
+            (spec.name.clone(), spec.env_style, info, Some(spec))
+        } else {
+            let (container, info) = running_container(engine, config).await?;
+            (
+                config.container.clone(),
+                container.observed.env_style(),
+                info,
+                None,
+            )
+        };
+    let result = check_in(engine, &container, style, &app, args, set, selection).await;
+    if let Some(spec) = &throwaway {
+        remove_throwaway(engine, spec).await;
+    }
+    result
+}
+
+async fn check_in(
+    engine: &Engine,
+    container: &str,
+    style: crate::config::EnvStyle,
+    app: &ConnectionInfo,
+    args: &TestDowngradeArgs,
+    set: &MigrationSet,
+    selection: &Selection,
+) -> Result<CheckReport, Error> {
+    let mut scratch = Scratch::create(engine, container, style, app).await?;
+    if args.format == Format::Human {
+        println!(
+            "test-downgrade: {} {} migrations, scratch database {} in `{container}`",
+            set.migrations.len(),
+            set.layout,
+            scratch.name()
+        );
+    }
+    let options = CheckOptions {
+        require_down: args.require_down,
+        ignore_column_order: args.ignore_column_order,
+    };
+    let human = args.format == Format::Human;
+    let mut print = move |c: &MigrationCheck| {
+        if human {
+            print_result(c);
+        }
+    };
+    // `None`: interrupted by Ctrl-C.
+    let outcome = match scratch.connect().await {
+        Err(e) => Some(Err(e)),
+        Ok(conn) => {
+            tokio::select! {
+                report = check(set, selection, &options, conn, &mut scratch, &mut print) => Some(report),
+                _ = tokio::signal::ctrl_c() => None,
+            }
+        }
+    };
+    // Always drop the scratch database, whatever happened.
+    if let Err(e) = scratch.remove().await {
+        ui::warn(&format!(
+            "could not drop scratch database {}: {e}",
+            scratch.name()
+        ));
+    }
+    match outcome {
+        None => Err(CommandError::Interrupted.into()),
+        Some(report) => Ok(report?),
+    }
+}
+
+fn print_result(c: &MigrationCheck) {
+    let (mark, label) = match c.outcome {
+        Outcome::Passed => (style("✓").green().bold(), String::new()),
+        Outcome::PassedIgnoringColumnOrder => {
+            (style("✓").green().bold(), "  (column order ignored)".into())
+        }
+        Outcome::Irreversible => (
+            style("~").yellow().bold(),
+            format!("  {}", c.note.as_deref().unwrap_or("irreversible")),
+        ),
+        Outcome::Failed => (style("✗").red().bold(), String::new()),
+        Outcome::NotChecked => (
+            style("-").dim(),
+            format!("  {}", c.note.as_deref().unwrap_or("not checked")),
+        ),
+    };
+    let time = if c.outcome == Outcome::NotChecked {
+        String::new()
+    } else {
+        format!("  {} ms", c.millis)
+    };
+    println!("  {mark} {}{time}{label}", c.name);
+    for problem in &c.problems {
+        let message = problem
+            .message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        println!("      {}{message}", problem.step.describe());
+        for change in &problem.changes {
+            println!("        {change}");
+        }
+    }
+}
+
+fn print_summary(r: &CheckReport) {
+    let mut parts = vec![
+        format!("{} passed", r.passed),
+        format!("{} failed", r.failed),
+    ];
+    if r.irreversible > 0 {
+        parts.push(format!("{} irreversible (skipped)", r.irreversible));
+    }
+    if r.not_checked > 0 {
+        parts.push(format!("{} not checked", r.not_checked));
+    }
+    println!("{} in {:.1} s", parts.join(", "), r.millis as f64 / 1000.0);
+}
+
+/// Writes the report as JUnit XML (one test case per migration), atomically.
+fn write_junit(path: &std::path::Path, r: &CheckReport) -> Result<(), Error> {
+    let xml = junit_xml(r);
+    let tmp = path.with_extension("xml.tmp");
+    let io = |e: std::io::Error| CommandError::Io {
+        action: format!("write {}", path.display()),
+        reason: e.to_string(),
+    };
+    std::fs::write(&tmp, xml).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    Ok(())
+}
+
+/// The JUnit XML text of a report.
+pub fn junit_xml(r: &CheckReport) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"cargo-packit-db test-downgrade\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">\n",
+        r.migrations.len(),
+        r.failed,
+        r.irreversible + r.not_checked,
+        r.millis as f64 / 1000.0
+    ));
+    out.push_str(&format!(
+        "  <testsuite name=\"test-downgrade\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">\n",
+        r.migrations.len(),
+        r.failed,
+        r.irreversible + r.not_checked,
+        r.millis as f64 / 1000.0
+    ));
+    for c in &r.migrations {
+        out.push_str(&format!(
+            "    <testcase classname=\"migrations\" name=\"{}\" file=\"{}\" time=\"{:.3}\"",
+            escape(&c.name),
+            escape(&c.file),
+            c.millis as f64 / 1000.0
+        ));
+        match c.outcome {
+            Outcome::Passed | Outcome::PassedIgnoringColumnOrder => out.push_str("/>\n"),
+            Outcome::Irreversible | Outcome::NotChecked => out.push_str(&format!(
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                escape(c.note.as_deref().unwrap_or(""))
+            )),
+            Outcome::Failed => {
+                let summary: Vec<&str> = c.problems.iter().map(|p| p.step.describe()).collect();
+                let mut body = String::new();
+                for p in &c.problems {
+                    body.push_str(p.step.describe());
+                    if let Some(m) = &p.message {
+                        body.push_str(": ");
+                        body.push_str(m);
+                    }
+                    body.push('\n');
+                    for change in &p.changes {
+                        body.push_str("  ");
+                        body.push_str(change);
+                        body.push('\n');
+                    }
+                }
+                out.push_str(&format!(
+                    ">\n      <failure message=\"{}\" type=\"round-trip\">{}</failure>\n    </testcase>\n",
+                    escape(&summary.join("; ")),
+                    escape(&body)
+                ));
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&apos;".to_string(),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => String::new(),
+            c => c.to_string(),
+        })
+        .collect()
+}

@@ -1,0 +1,80 @@
+//! One difference between two snapshots.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::object::{ObjectId, ObjectKind};
+
+/// The attribute that records a column's physical position.
+pub(super) const POSITION: &str = "position";
+
+/// One difference between two snapshots: an object added or removed, or one attribute of an
+/// object that changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum Change {
+    /// The object exists only after.
+    Added {
+        /// The object.
+        object: ObjectId,
+    },
+    /// The object exists only before.
+    Removed {
+        /// The object.
+        object: ObjectId,
+    },
+    /// An attribute of an object in both snapshots differs (`None`: absent on that side).
+    Changed {
+        /// The object.
+        object: ObjectId,
+        /// The attribute's name, e.g. `type`.
+        attribute: String,
+        /// Its value before.
+        before: Option<String>,
+        /// Its value after.
+        after: Option<String>,
+    },
+}
+
+impl Change {
+    /// The object the change is about.
+    pub fn object(&self) -> &ObjectId {
+        match self {
+            Change::Added { object } | Change::Removed { object } => object,
+            Change::Changed { object, .. } => object,
+        }
+    }
+
+    /// Whether this is only a column's physical position changing.
+    pub fn is_column_order(&self) -> bool {
+        matches!(
+            self,
+            Change::Changed { object, attribute, .. }
+                if object.kind == ObjectKind::Column && attribute == POSITION
+        )
+    }
+}
+
+/// `table public.audit: added`, `index public.x: removed`,
+/// `column public.builds.status: type build_status -> text`,
+/// `column public.t.c: default 0 -> (none)`.
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Added { object } => write!(f, "{object}: added"),
+            Change::Removed { object } => write!(f, "{object}: removed"),
+            Change::Changed {
+                object,
+                attribute,
+                before,
+                after,
+            } => write!(
+                f,
+                "{object}: {attribute} {} -> {}",
+                before.as_deref().unwrap_or("(none)"),
+                after.as_deref().unwrap_or("(none)")
+            ),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+-- Event triggers (database-wide).
+SELECT 'event-trigger', quote_ident(e.evtname),
+       ARRAY['event', e.evtevent::text,
+             'function', e.evtfoid::regprocedure::text,
+             'tags', array_to_string(e.evttags, ', '),
+             'enabled', CASE e.evtenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled'
+                                          WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END],
+       dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid
+FROM pg_event_trigger e
+LEFT JOIN pg_description dc
+       ON dc.classoid = 'pg_event_trigger'::regclass AND dc.objoid = e.oid AND dc.objsubid = 0
+WHERE NOT EXISTS (
+    SELECT 1 FROM pg_depend x
+    WHERE x.classid = 'pg_event_trigger'::regclass AND x.objid = e.oid AND x.deptype = 'e')

@@ -1,0 +1,27 @@
+-- Sequences with their options and the column that owns them (OWNED BY, or an identity).
+SELECT 'sequence', r.qname,
+       ARRAY['type', format_type(s.seqtypid, NULL),
+             'start', s.seqstart::text,
+             'increment', s.seqincrement::text,
+             'min', s.seqmin::text,
+             'max', s.seqmax::text,
+             'cycle', s.seqcycle::text,
+             'cache', s.seqcache::text,
+             'unlogged', CASE WHEN r.relpersistence = 'u' THEN 'true' END,
+             'owned_by', CASE WHEN own.objid IS NOT NULL THEN
+                 format('%I.%I.%I', own_nsp.nspname, own_rel.relname, own_att.attname)
+                 || CASE WHEN own.deptype = 'i' THEN ' (identity)' ELSE '' END END],
+       dc.description, r.relacl, 's', r.relowner, NULL::oid
+FROM rel r
+JOIN pg_sequence s ON s.seqrelid = r.oid
+LEFT JOIN pg_description dc
+       ON dc.classoid = 'pg_class'::regclass AND dc.objoid = r.oid AND dc.objsubid = 0
+LEFT JOIN pg_depend own
+       ON own.classid = 'pg_class'::regclass AND own.objid = r.oid
+      AND own.refclassid = 'pg_class'::regclass AND own.refobjsubid > 0
+      AND own.deptype IN ('a', 'i')
+LEFT JOIN pg_class own_rel ON own_rel.oid = own.refobjid
+LEFT JOIN pg_namespace own_nsp ON own_nsp.oid = own_rel.relnamespace
+LEFT JOIN pg_attribute own_att
+       ON own_att.attrelid = own.refobjid AND own_att.attnum = own.refobjsubid
+WHERE r.relkind = 'S'

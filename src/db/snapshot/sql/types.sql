@@ -1,0 +1,64 @@
+-- Enum types (labels in order), domain types (base type, default, not null, collation, check
+-- constraints by name), composite types (attributes in order) and range types.
+SELECT 'enum-type', t.qname,
+       ARRAY['labels', coalesce((
+           SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+           FROM pg_enum e WHERE e.enumtypid = t.oid), '')],
+       dc.description, t.typacl, 'T', t.typowner, NULL::oid
+FROM typ t
+LEFT JOIN pg_description dc
+       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
+WHERE t.typtype = 'e'
+UNION ALL
+SELECT 'domain-type', t.qname,
+       ARRAY['type', format_type(t.typbasetype, t.typtypmod),
+             'default', pg_get_expr(t.typdefaultbin, 0),
+             'not_null', t.typnotnull::text,
+             'collation', CASE WHEN t.typcollation <> b.typcollation
+                               THEN t.typcollation::regcollation::text END]
+       || coalesce((
+           SELECT array_agg(x.item ORDER BY c.conname, x.n)
+           FROM pg_constraint c
+           CROSS JOIN LATERAL (VALUES (1, 'check ' || quote_ident(c.conname)),
+                                      (2, pg_get_constraintdef(c.oid))) AS x(n, item)
+           WHERE c.contypid = t.oid AND c.contype = 'c'), ARRAY[]::text[]),
+       dc.description, t.typacl, 'T', t.typowner, NULL::oid
+FROM typ t
+JOIN pg_type b ON b.oid = t.typbasetype
+LEFT JOIN pg_description dc
+       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
+WHERE t.typtype = 'd'
+UNION ALL
+SELECT 'composite-type', t.qname,
+       ARRAY['attributes', coalesce((
+           SELECT string_agg(
+                      format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))
+                      || CASE WHEN a.attcollation <> at.typcollation
+                              THEN ' COLLATE ' || a.attcollation::regcollation::text
+                              ELSE '' END,
+                      ', ' ORDER BY a.attnum)
+           FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+           WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '')],
+       dc.description, t.typacl, 'T', t.typowner, NULL::oid
+FROM typ t
+JOIN pg_class c ON c.oid = t.typrelid
+LEFT JOIN pg_description dc
+       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
+WHERE t.typtype = 'c' AND c.relkind = 'c'
+UNION ALL
+SELECT 'range-type', t.qname,
+       ARRAY['subtype', format_type(r.rngsubtype, NULL),
+             'collation', CASE WHEN r.rngcollation <> 0
+                               THEN r.rngcollation::regcollation::text END,
+             'opclass', (SELECT format('%I.%I', n.nspname, o.opcname)
+                         FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace
+                         WHERE o.oid = r.rngsubopc),
+             'canonical', nullif(r.rngcanonical, 0)::regprocedure::text,
+             'subdiff', nullif(r.rngsubdiff, 0)::regprocedure::text,
+             'multirange', r.rngmultitypid::regtype::text],
+       dc.description, t.typacl, 'T', t.typowner, NULL::oid
+FROM typ t
+JOIN pg_range r ON r.rngtypid = t.oid
+LEFT JOIN pg_description dc
+       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
+WHERE t.typtype = 'r'

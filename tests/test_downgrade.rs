@@ -1,0 +1,432 @@
+//! `test-downgrade` against real engines and PostgreSQL: passing chains, a chain broken in
+//! every way, selection, CI outputs, scratch-database hygiene, and Ctrl-C.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{assert_error, engines, image_17, image_sclorg, stderr, wait_for, TestProject};
+use serde_json::Value;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/downgrade")
+        .join(name)
+}
+
+fn sample_chain() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")
+}
+
+/// A project whose `migrations` key points at `folder`, with its container up.
+fn project(engine: &common::TestEngine, name: &str, image: &str, folder: &Path) -> TestProject {
+    let p = TestProject::new(
+        engine,
+        name,
+        image,
+        &format!("migrations = \"{}\"", folder.display()),
+    );
+    p.run_ok(&["up", "--no-migrate"]);
+    p
+}
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn scratch_databases(p: &TestProject) -> String {
+    p.host_psql("select coalesce(string_agg(datname, ','), '') from pg_database where datname like 'packit\\_scratch\\_%'")
+}
+
+fn by_name<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {report}"))
+}
+
+fn steps(m: &Value) -> Vec<String> {
+    m["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["step"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn changes(m: &Value) -> String {
+    m["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["changes"].as_array().unwrap().clone())
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn passing_chains_pass_with_every_output() {
+    for engine in engines() {
+        let p = project(&engine, "td-good", &image_17(), &fixture("good"));
+        let out = p.run(&["test-downgrade"]);
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("✓ 1_create_accounts") && text.contains("✓ 4_index_concurrently"),
+            "{text}"
+        );
+        assert!(text.contains("4 passed, 0 failed"), "{text}");
+
+        let junit = p.dir.path().join("report.xml");
+        let out = p.run(&[
+            "test-downgrade",
+            "--format",
+            "json",
+            "--junit",
+            junit.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report = json(&out);
+        assert_eq!(report["passed"], 4);
+        assert_eq!(report["failed"], 0);
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert!(
+            xml.contains("<testsuite name=\"test-downgrade\" tests=\"4\" failures=\"0\""),
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<testcase ").count(), 4);
+        assert_eq!(scratch_databases(&p), "", "scratch database dropped");
+
+        // The sample chain of this repository passes too, and the database it ran beside is untouched.
+        p.reconfigure(
+            &image_17(),
+            &format!("migrations = \"{}\"", sample_chain().display()),
+        );
+        let out = p.run(&["test-downgrade", "--require-down"]);
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+        assert_eq!(
+            p.host_psql("select count(*) from pg_tables where schemaname = 'public'"),
+            "0"
+        );
+    }
+}
+
+#[test]
+fn a_chain_broken_every_way_reports_each_migration_with_its_diagnosis() {
+    for engine in engines() {
+        let p = project(&engine, "td-broken", &image_17(), &fixture("broken"));
+        let out = p.run(&["test-downgrade", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+        let r = json(&out);
+
+        let m = by_name(&r, "01_create_items");
+        assert_eq!(m["outcome"], "passed");
+
+        let m = by_name(&r, "02_leaves_table");
+        assert_eq!(
+            steps(m),
+            vec!["down-left-residue", "up-not-reapplicable"],
+            "{m}"
+        );
+        assert!(
+            changes(m).contains("table public.item_tags: added"),
+            "{}",
+            changes(m)
+        );
+
+        let m = by_name(&r, "03_leaves_index");
+        assert_eq!(
+            steps(m),
+            vec!["down-left-residue", "up-not-reapplicable"],
+            "{m}"
+        );
+        assert!(
+            changes(m).contains("index public.items_name"),
+            "{}",
+            changes(m)
+        );
+
+        let m = by_name(&r, "04_enum_survives");
+        assert_eq!(
+            steps(m),
+            vec!["down-left-residue", "up-not-reapplicable"],
+            "{m}"
+        );
+        assert!(changes(m).contains("public.item_state"), "{}", changes(m));
+        assert!(
+            m["problems"][1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("04_enum_survives.up.sql"),
+            "{m}"
+        );
+        assert!(
+            m["problems"][1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("already exists"),
+            "{m}"
+        );
+
+        let m = by_name(&r, "05_leaves_default");
+        assert_eq!(m["outcome"], "failed");
+        assert!(
+            changes(m).contains("column public.items.price: default"),
+            "{}",
+            changes(m)
+        );
+
+        let m = by_name(&r, "06_drops_too_much");
+        assert_eq!(
+            steps(m),
+            vec!["down-removed-too-much", "up-not-identical"],
+            "{m}"
+        );
+        assert!(
+            changes(m).contains("column public.items.note: removed"),
+            "{}",
+            changes(m)
+        );
+
+        let m = by_name(&r, "07_down_error");
+        assert_eq!(steps(m), vec!["down-failed"]);
+        assert!(
+            m["problems"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("07_down_error.down.sql: table \"cart\" does not exist"),
+            "{m}"
+        );
+
+        assert_eq!(by_name(&r, "08_no_transaction")["outcome"], "passed");
+
+        let m = by_name(&r, "09_column_order");
+        assert_eq!(steps(m), vec!["column-order-only"], "{m}");
+
+        assert_eq!(by_name(&r, "10_seed")["outcome"], "irreversible");
+        assert_eq!(
+            by_name(&r, "11_comment_only_down")["outcome"],
+            "irreversible"
+        );
+        assert_eq!(
+            by_name(&r, "12_last_good")["outcome"],
+            "passed",
+            "checking went on after every failure"
+        );
+        assert_eq!(r["failed"], 7);
+        assert_eq!(r["irreversible"], 2);
+
+        // Human output: a mark per migration, the step and the objects.
+        let out = p.run(&["test-downgrade"]);
+        assert_eq!(out.status.code(), Some(8));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("✗ 04_enum_survives"), "{text}");
+        assert!(
+            text.contains("up could not be re-applied after down"),
+            "{text}"
+        );
+        assert!(text.contains("~ 10_seed"), "{text}");
+        assert!(
+            text.contains("3 passed, 7 failed, 2 irreversible (skipped)"),
+            "{text}"
+        );
+
+        // Options: column order accepted; irreversible migrations required.
+        let r = json(&p.run(&[
+            "test-downgrade",
+            "--format",
+            "json",
+            "--ignore-column-order",
+        ]));
+        assert_eq!(
+            by_name(&r, "09_column_order")["outcome"],
+            "passed-ignoring-column-order"
+        );
+        let r = json(&p.run(&["test-downgrade", "--format", "json", "--require-down"]));
+        assert_eq!(steps(by_name(&r, "10_seed")), vec!["down-missing"]);
+
+        // Selection: only the last two, or from a version on.
+        let out = p.run(&["test-downgrade", "--last", "2", "--format", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(json(&out)["migrations"].as_array().unwrap().len(), 2);
+        let r = json(&p.run(&["test-downgrade", "--from", "07", "--format", "json"]));
+        assert_eq!(r["migrations"][0]["name"], "07_down_error");
+        assert_eq!(scratch_databases(&p), "");
+    }
+}
+
+#[test]
+fn scratch_databases_are_unique_marked_and_cleaned_up() {
+    for engine in engines() {
+        let p = project(&engine, "td-scratch", &image_17(), &fixture("good"));
+        // A leftover of a killed run (marked) and a user's database that merely looks like one.
+        p.host_psql("CREATE DATABASE packit_scratch_1_leftover");
+        p.host_psql("COMMENT ON DATABASE packit_scratch_1_leftover IS 'cargo-packit-db scratch database: safe to drop'");
+        p.host_psql("CREATE DATABASE packit_scratch_users_own");
+        p.run_ok(&["test-downgrade"]);
+        assert_eq!(scratch_databases(&p), "packit_scratch_users_own");
+
+        // Ctrl-C in the middle drops the scratch database.
+        let slow = tempfile::tempdir().unwrap();
+        std::fs::write(
+            slow.path().join("1_slow.up.sql"),
+            "CREATE TABLE s (id int);\nSELECT pg_sleep(20);\n",
+        )
+        .unwrap();
+        std::fs::write(slow.path().join("1_slow.down.sql"), "DROP TABLE s;\n").unwrap();
+        p.reconfigure(
+            &image_17(),
+            &format!("migrations = \"{}\"", slow.path().display()),
+        );
+        let child = p
+            .cmd(&["test-downgrade"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        assert!(wait_for(Duration::from_secs(30), || scratch_databases(&p)
+            .contains("packit_scratch_")
+            && scratch_databases(&p) != "packit_scratch_users_own"));
+        std::thread::sleep(Duration::from_millis(500));
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_error(&out, 130, "interrupted");
+        assert_eq!(scratch_databases(&p), "packit_scratch_users_own");
+
+        // An empty set, and a folder of the other layout with the wrong configuration.
+        let empty = tempfile::tempdir().unwrap();
+        p.reconfigure(
+            &image_17(),
+            &format!("migrations = \"{}\"", empty.path().display()),
+        );
+        assert_error(&p.run(&["test-downgrade"]), 9, "no migrations to check");
+        p.reconfigure(
+            &image_17(),
+            &format!(
+                "migrations = \"{}\"\nlayout = \"diesel\"",
+                fixture("good").display()
+            ),
+        );
+        assert_error(
+            &p.run(&["test-downgrade"]),
+            9,
+            "the `layout` config key says diesel",
+        );
+    }
+}
+
+#[test]
+fn isolated_checks_use_a_throwaway_container_and_remove_it() {
+    for engine in engines() {
+        let p = TestProject::new(
+            &engine,
+            "td-iso",
+            &image_17(),
+            &format!("migrations = \"{}\"", fixture("good").display()),
+        );
+        // No project container at all: --isolated needs none.
+        let out = p.run(&["test-downgrade", "--isolated"]);
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains(&format!("throwaway container `{}-check-", p.container)),
+            "{}",
+            stderr(&out)
+        );
+        let left = engine.cli_ok(&[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            &format!("name={}-check-", p.container),
+        ]);
+        assert_eq!(left, "", "throwaway container removed");
+        let volumes = engine.cli_ok(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("name={}-check-", p.container),
+        ]);
+        assert_eq!(volumes, "", "throwaway volume removed");
+    }
+}
+
+#[test]
+fn sclorg_images_check_through_the_superuser() {
+    for engine in engines() {
+        // The application role of an sclorg image may not create databases.
+        let p = TestProject::new(
+            &engine,
+            "td-sclorg",
+            &image_sclorg(),
+            &format!(
+                "migrations = \"{}\"\nuser = \"appuser\"\ndatabase = \"appdb\"",
+                fixture("good").display()
+            ),
+        );
+        p.run_ok(&["up", "--no-migrate"]);
+        let out = p.run(&["test-downgrade"]);
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn redo_verifies_the_schema_is_identical() {
+    for engine in engines() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["01_create_items", "06_drops_too_much"] {
+            for ext in ["up.sql", "down.sql"] {
+                std::fs::copy(
+                    fixture("broken").join(format!("{name}.{ext}")),
+                    dir.path().join(format!("{name}.{ext}")),
+                )
+                .unwrap();
+            }
+        }
+        let p = project(&engine, "td-redo", &image_17(), dir.path());
+        p.run_ok(&["migrate"]);
+        let out = p.run(&["migrate", "redo", "--steps", "2"]);
+        assert!(
+            out.status.success(),
+            "both undone and redone from scratch: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("redo left the schema identical"));
+        let out = p.run(&["migrate", "redo"]);
+        assert_error(
+            &out,
+            8,
+            "redo of 6 left the schema different: column public.items.note: removed",
+        );
+    }
+}
