@@ -135,11 +135,13 @@ impl fmt::Display for ObjectKind {
 /// One object of a schema: its kind and its canonical name.
 ///
 /// Names are schema-qualified, with identifiers quoted only when needed (`quote_ident`):
-/// `public.builds` for relations, types and sequences; `public.builds.status` for a column and
-/// `public.builds.builds_pkey` for a constraint, trigger, rule or policy (the table's name,
-/// then the object's); `public.f(integer, text)` for a function (its input argument types).
-/// For a comment the name is the commented object's display (`column public.builds.status`);
-/// for a grant, the object's display and the grantee (`table public.builds to reader`).
+/// `public.builds` for tables, views, sequences, indexes, types and statistics objects;
+/// `public.builds.status` for a column and `public.builds.builds_pkey` for a constraint,
+/// trigger, rule or policy (the table's name, then the object's); `public.f(integer, text)`
+/// for a function, procedure or aggregate (its input argument types). Schemas, extensions and
+/// event triggers, which belong to no schema, go by their own name. For a comment the name is
+/// the commented object's display (`column public.builds.status`); for a grant, the object's
+/// display and the grantee (`table public.builds to reader`, `... to PUBLIC`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct ObjectId {
     /// What kind of object.
