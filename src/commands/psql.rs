@@ -42,31 +42,19 @@ async fn run(engine: &Engine, config: &Config, args: &PsqlArgs) -> Result<i32, E
     };
     let mut stdout = tokio::io::stdout();
     let mut stderr = tokio::io::stderr();
-    let code = if tty {
-        let (sizes, _resizer) = follow_terminal_size();
-        let _raw = RawMode::enable();
-        engine
-            .exec_streaming(
-                &config.container,
-                request,
-                Some(tokio::io::stdin()),
-                &mut stdout,
-                &mut stderr,
-                Some(sizes),
-            )
-            .await?
-    } else {
-        engine
-            .exec_streaming(
-                &config.container,
-                request,
-                Some(tokio::io::stdin()),
-                &mut stdout,
-                &mut stderr,
-                None,
-            )
-            .await?
-    };
+    // On a terminal: raw mode for the session, and the window size followed.
+    let sizes = tty.then(follow_terminal_size);
+    let _raw = tty.then(RawMode::enable);
+    let code = engine
+        .exec_streaming(
+            &config.container,
+            request,
+            Some(tokio::io::stdin()),
+            &mut stdout,
+            &mut stderr,
+            sizes,
+        )
+        .await?;
     Ok(i32::try_from(code).unwrap_or(1))
 }
 
@@ -86,10 +74,11 @@ fn psql_env(info: &ConnectionInfo, tty: bool) -> Vec<String> {
     env
 }
 
-/// Sends the terminal size now and after every SIGWINCH; the task ends with the returned guard.
-fn follow_terminal_size() -> (watch::Receiver<TermSize>, tokio::task::JoinHandle<()>) {
+/// Sends the terminal size now and after every SIGWINCH (the task ends when the receiver is
+/// gone and the next signal comes, or with the runtime).
+fn follow_terminal_size() -> watch::Receiver<TermSize> {
     let (tx, rx) = watch::channel(current_size());
-    let task = tokio::spawn(async move {
+    tokio::spawn(async move {
         let Ok(mut winch) =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())
         else {
@@ -101,7 +90,7 @@ fn follow_terminal_size() -> (watch::Receiver<TermSize>, tokio::task::JoinHandle
             }
         }
     });
-    (rx, task)
+    rx
 }
 
 fn current_size() -> TermSize {
