@@ -165,11 +165,12 @@ cleanup() {
 			{ log "warning: \`down --volumes --yes\` failed:" && sed 's/^/    | /' "$work/down.log" >&2; }
 	fi
 	rm -rf "$work"
+	((rc == 0)) || log "failed (exit $rc)"
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'log "interrupted (SIGINT)"; exit 130' INT
+trap 'log "terminated (SIGTERM)"; exit 143' TERM
 
 # The project directory must not be inside a Cargo project or below a .env: the tool
 # would read those instead of (or on top of) packit-db.toml.
