@@ -50,6 +50,13 @@ fn by_name<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} not in {report}"))
 }
 
+/// Asserts a migration's failing steps and that one of its changes mentions `change`.
+fn expect_broken(report: &Value, name: &str, expected: &[&str], change: &str) {
+    let m = by_name(report, name);
+    assert_eq!(steps(m), expected, "{m}");
+    assert!(changes(m).contains(change), "{name}: {}", changes(m));
+}
+
 fn steps(m: &Value) -> Vec<String> {
     m["problems"]
         .as_array()
@@ -138,28 +145,18 @@ fn a_chain_broken_every_way_reports_each_migration_with_its_diagnosis() {
         let m = by_name(&r, "01_create_items");
         assert_eq!(m["outcome"], "passed");
 
-        let m = by_name(&r, "02_leaves_table");
-        assert_eq!(
-            steps(m),
-            vec!["down-left-residue", "up-not-reapplicable"],
-            "{m}"
-        );
-        assert!(
-            changes(m).contains("table public.item_tags: added"),
-            "{}",
-            changes(m)
+        expect_broken(
+            &r,
+            "02_leaves_table",
+            &["down-left-residue", "up-not-reapplicable"],
+            "table public.item_tags: added",
         );
 
-        let m = by_name(&r, "03_leaves_index");
-        assert_eq!(
-            steps(m),
-            vec!["down-left-residue", "up-not-reapplicable"],
-            "{m}"
-        );
-        assert!(
-            changes(m).contains("index public.items_name"),
-            "{}",
-            changes(m)
+        expect_broken(
+            &r,
+            "03_leaves_index",
+            &["down-left-residue", "up-not-reapplicable"],
+            "index public.items_name",
         );
 
         let m = by_name(&r, "04_enum_survives");
@@ -192,16 +189,11 @@ fn a_chain_broken_every_way_reports_each_migration_with_its_diagnosis() {
             changes(m)
         );
 
-        let m = by_name(&r, "06_drops_too_much");
-        assert_eq!(
-            steps(m),
-            vec!["down-removed-too-much", "up-not-identical"],
-            "{m}"
-        );
-        assert!(
-            changes(m).contains("column public.items.note: removed"),
-            "{}",
-            changes(m)
+        expect_broken(
+            &r,
+            "06_drops_too_much",
+            &["down-removed-too-much", "up-not-identical"],
+            "column public.items.note: removed",
         );
 
         let m = by_name(&r, "07_down_error");
