@@ -68,14 +68,21 @@ impl<'e> Scratch<'e> {
         }
     }
 
-    /// Connects to the scratch database.
+    /// Connects to the scratch database. Its data is disposable, so commits need not wait for
+    /// the WAL flush (about 3 ms each, three times a migration).
     pub(crate) async fn connect(&self) -> Result<PgConnection, MigrateError> {
-        PgConnection::connect_with(&self.info().options())
+        let database = |source| MigrateError::Database {
+            action: format!("connect to scratch database {}", self.name),
+            source,
+        };
+        let mut conn = PgConnection::connect_with(&self.info().options())
             .await
-            .map_err(|source| MigrateError::Database {
-                action: format!("connect to scratch database {}", self.name),
-                source,
-            })
+            .map_err(database)?;
+        sqlx::query("SET synchronous_commit = off")
+            .execute(&mut conn)
+            .await
+            .map_err(database)?;
+        Ok(conn)
     }
 
     /// Drops the scratch database (terminating any session on it).
