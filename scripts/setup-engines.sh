@@ -13,7 +13,7 @@
 # Safe to re-run: every step is skipped when it is already done.
 set -euo pipefail
 
-readonly PACKAGES=(docker.io podman runc busybox-static postgresql-15 debootstrap curl)
+readonly PACKAGES=(docker.io podman runc busybox-static postgresql-15 debootstrap curl gzip zstd)
 readonly DOCKER_SOCKET=/var/run/docker.sock
 readonly DOCKER_LOG=/var/log/dockerd.log
 readonly DOCKER_TIMEOUT=60

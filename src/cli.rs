@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{MigrateAction, MigrateArgs, SelectionArg, TestDowngradeArgs};
+use crate::commands::{
+    DumpArgs, DumpOutFormat, LoadDumpArgs, MigrateAction, MigrateArgs, MissingRoles, SelectionArg,
+    TestDowngradeArgs,
+};
 use crate::config::{EngineChoice, EnvStyle, Overrides};
+use crate::dump::source::DumpInput;
 use crate::engine::PullPolicy;
 use crate::migrations::source::VersionStyle;
 use crate::ui::Format;
@@ -107,6 +111,17 @@ pub enum Command {
         after_help = "Examples:\n  cargo packit-db test-downgrade\n  cargo packit-db test-downgrade --last 1\n  cargo packit-db test-downgrade --format json --junit target/test-downgrade.xml   # in CI\n  cargo packit-db test-downgrade --isolated    # in a throwaway container"
     )]
     TestDowngrade(TestDowngradeCli),
+    /// Load a pg_dump dump (plain, gzip/zstd plain, custom, tar or directory) into the container, atomically.
+    #[command(
+        name = "load-dump",
+        after_help = "The dump is loaded into a staging database; only when that succeeded does it replace the\ntarget, which is kept under a dated name (or dropped with --replace). A failed or interrupted\nload leaves the target untouched.\n\nExamples:\n  cargo packit-db load-dump prod.dump\n  cargo packit-db load-dump --missing-roles ignore-owner --jobs 2 prod.dump\n  ssh prod pg_dump -Fp app | gzip | cargo packit-db load-dump --yes -\n  cargo packit-db load-dump --database shop_copy --replace --yes backup.sql.gz"
+    )]
+    LoadDump(LoadDumpCli),
+    /// Dump a local database with pg_dump inside the container (custom format by default).
+    #[command(
+        after_help = "Examples:\n  cargo packit-db dump                          # <database>-<time>.dump in the current directory\n  cargo packit-db dump --out backup.dump\n  cargo packit-db dump --format plain --out - | gzip > backup.sql.gz"
+    )]
+    Dump(DumpCli),
     /// Run psql in the container as the application role (interactive on a terminal, piped otherwise).
     #[command(
         after_help = "Examples:\n  cargo packit-db psql\n  cargo packit-db psql -- -c '\\dt'\n  echo 'select 1' | cargo packit-db psql"
@@ -129,6 +144,75 @@ pub struct UpCli {
     /// Do not apply pending migrations once the database is up.
     #[arg(long)]
     pub no_migrate: bool,
+}
+
+/// `load-dump` options.
+#[derive(Debug, Args)]
+pub struct LoadDumpCli {
+    /// The dump: a file, a directory-format dump, or - for standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Database to load into [default: the application database].
+    #[arg(long, value_name = "NAME")]
+    pub database: Option<String>,
+    /// Role that owns the database and loads it (created LOGIN with the project password if absent) [default: the application role].
+    #[arg(long, value_name = "ROLE")]
+    pub owner: Option<String>,
+    /// Parallel pg_restore jobs for custom and directory dumps [default: the number of cores, at most 4].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
+    /// What to do about roles the dump names that do not exist here.
+    #[arg(long, value_enum, default_value_t = MissingRoles::Fail)]
+    pub missing_roles: MissingRoles,
+    /// Keep the previous database under a dated name (the default).
+    #[arg(long, conflicts_with = "replace")]
+    pub keep_previous: bool,
+    /// Drop the previous database once the new one is in place.
+    #[arg(long)]
+    pub replace: bool,
+    /// Do not ask before ending sessions on the target or dropping it.
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// The validated arguments of `load-dump`.
+pub fn load_dump_args(cli: LoadDumpCli) -> LoadDumpArgs {
+    LoadDumpArgs {
+        input: if cli.file.as_os_str() == "-" {
+            DumpInput::Stdin
+        } else {
+            DumpInput::Path(cli.file)
+        },
+        database: cli.database,
+        owner: cli.owner,
+        jobs: cli.jobs.map(usize::from),
+        missing_roles: cli.missing_roles,
+        replace: cli.replace,
+        yes: cli.yes,
+    }
+}
+
+/// `dump` options.
+#[derive(Debug, Args)]
+pub struct DumpCli {
+    /// Output file, or - for standard output [default: <database>-<YYYYMMDD-HHMMSS>.dump, or .sql].
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Dump format.
+    #[arg(long, value_enum, default_value_t = DumpOutFormat::Custom)]
+    pub format: DumpOutFormat,
+    /// Database to dump [default: the application database].
+    #[arg(long, value_name = "NAME")]
+    pub database: Option<String>,
+}
+
+/// The validated arguments of `dump`.
+pub fn dump_args(cli: DumpCli) -> DumpArgs {
+    DumpArgs {
+        out: cli.out,
+        format: cli.format,
+        database: cli.database,
+    }
 }
 
 /// `test-downgrade` options.

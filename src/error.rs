@@ -7,6 +7,7 @@
 use crate::commands::CommandError;
 use crate::config::ConfigError;
 use crate::db::DbError;
+use crate::dump::DumpError;
 use crate::engine::{ContainerError, EngineError, ImageError};
 use crate::migrations::MigrateError;
 
@@ -35,6 +36,8 @@ pub mod exit_codes {
     pub const MIGRATION: i32 = 9;
     /// A destructive step needed confirmation that was not given.
     pub const NOT_CONFIRMED: i32 = 10;
+    /// A dump could not be read, loaded or written; the target database is unchanged.
+    pub const DUMP: i32 = 11;
     /// Interrupted by Ctrl-C (128 + SIGINT).
     pub const INTERRUPTED: i32 = 130;
 }
@@ -60,6 +63,9 @@ pub enum Error {
     /// A migration failure.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
+    /// A dump could not be read, loaded or written.
+    #[error(transparent)]
+    Dump(#[from] DumpError),
     /// A command-level failure (confirmation missing, interrupted, I/O).
     #[error(transparent)]
     Command(#[from] CommandError),
@@ -109,6 +115,20 @@ impl Error {
                 | MigrateError::WrongTrackingTable { .. }
                 | MigrateError::LockTimeout { .. }
                 | MigrateError::Write { .. } => exit_codes::MIGRATION,
+            },
+            Error::Dump(e) => match e {
+                DumpError::Unreadable { .. }
+                | DumpError::Empty { .. }
+                | DumpError::NotADump { .. }
+                | DumpError::Corrupt { .. }
+                | DumpError::TooNew { .. }
+                | DumpError::MissingRoles { .. }
+                | DumpError::Connects { .. }
+                | DumpError::Truncated { .. }
+                | DumpError::LoadFailed { .. }
+                | DumpError::Admin { .. }
+                | DumpError::DumpFailed { .. }
+                | DumpError::Write { .. } => exit_codes::DUMP,
             },
             Error::Command(e) => match e {
                 CommandError::NotConfirmed { .. } | CommandError::Declined { .. } => {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod dump;
 pub mod engine;
 pub mod error;
 pub mod migrations;
@@ -97,6 +98,8 @@ async fn dispatch(cli: cli::PackitDb) -> Result<i32, Error> {
         Command::TestDowngrade(t) => {
             return commands::test_downgrade(&config, &cli::test_downgrade_args(t)).await
         }
+        Command::LoadDump(a) => commands::load_dump(&config, &cli::load_dump_args(a)).await?,
+        Command::Dump(a) => commands::dump(&config, &cli::dump_args(a)).await?,
         Command::Psql(a) => return commands::psql(&config, &PsqlArgs { args: a.args }).await,
     }
     Ok(exit_codes::OK)

@@ -1,12 +1,13 @@
-//! SQL as the container's superuser, over its local socket, through `psql` in the container.
+//! SQL and tools as the container's superuser, over its local socket, inside the container.
 //!
 //! Some steps need more than the application role may do: setting its password after a new
-//! container meets an old volume, and creating or dropping scratch databases on images whose
-//! application role is not a superuser (the Software Collections images). The statements go
-//! through psql's stdin, never its argv.
+//! container meets an old volume, creating or dropping scratch and staging databases, creating
+//! roles, and running pg_restore/pg_dump on any database, on images whose application role is
+//! not a superuser (the Software Collections images). Statements go through psql's stdin,
+//! never its argv; no password is needed (the local socket trusts or peer-authenticates).
 
 use crate::config::EnvStyle;
-use crate::engine::{Engine, EngineError, ExecRequest};
+use crate::engine::{Engine, EngineError, ExecOutput, ExecRequest};
 
 /// What a superuser psql run returned.
 #[derive(Debug)]
@@ -15,6 +16,34 @@ pub(crate) struct PsqlOutcome {
     pub code: i64,
     /// What it wrote on stderr.
     pub stderr: String,
+}
+
+/// The superuser's role name: official images make the application role the superuser;
+/// sclorg images keep `postgres`.
+pub(crate) fn superuser(style: EnvStyle, app_user: &str) -> &str {
+    match style {
+        EnvStyle::Official => app_user,
+        EnvStyle::Sclorg => "postgres",
+    }
+}
+
+/// An exec of `cmd` as the superuser on `database`, over the local socket (as OS user
+/// `postgres`, which both image contracts trust or peer-authenticate there).
+pub(crate) fn superuser_request(
+    style: EnvStyle,
+    app_user: &str,
+    database: &str,
+    cmd: Vec<String>,
+) -> ExecRequest {
+    ExecRequest {
+        cmd,
+        env: vec![
+            format!("PGUSER={}", superuser(style, app_user)),
+            format!("PGDATABASE={database}"),
+        ],
+        tty: false,
+        user: Some("postgres".into()),
+    }
 }
 
 /// Runs `sql` with `psql -v ON_ERROR_STOP=1` as the superuser in `container`. `user` and
@@ -27,37 +56,32 @@ pub(crate) async fn superuser_psql(
     database: &str,
     sql: String,
 ) -> Result<PsqlOutcome, EngineError> {
-    // Official images make the application role the superuser and trust local connections;
-    // sclorg images keep `postgres` as the superuser, reachable by peer authentication.
-    let (login_user, login_db) = match style {
-        EnvStyle::Official => (user, database),
-        EnvStyle::Sclorg => ("postgres", "postgres"),
+    let login_db = match style {
+        EnvStyle::Official => database,
+        EnvStyle::Sclorg => "postgres",
     };
-    let request = ExecRequest {
-        cmd: ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
-            .map(String::from)
-            .to_vec(),
-        env: vec![
-            format!("PGUSER={login_user}"),
-            format!("PGDATABASE={login_db}"),
-        ],
-        tty: false,
-        user: Some("postgres".into()),
-    };
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = engine
-        .exec_streaming(
-            container,
-            request,
-            Some(std::io::Cursor::new(sql.into_bytes())),
-            &mut out,
-            &mut err,
-            None,
-        )
-        .await?;
-    Ok(PsqlOutcome {
-        code,
-        stderr: String::from_utf8_lossy(&err).trim().to_string(),
-    })
+    superuser_psql_on(engine, container, style, user, login_db, sql)
+        .await
+        .map(|out| PsqlOutcome {
+            code: out.code,
+            stderr: out.stderr,
+        })
+}
+
+/// Runs `sql` as the superuser on `database`, returning psql's unaligned, tuples-only output.
+pub(crate) async fn superuser_psql_on(
+    engine: &Engine,
+    container: &str,
+    style: EnvStyle,
+    app_user: &str,
+    database: &str,
+    sql: String,
+) -> Result<ExecOutput, EngineError> {
+    let cmd = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+        .map(String::from)
+        .to_vec();
+    let request = superuser_request(style, app_user, database, cmd);
+    engine
+        .exec_capture(container, request, Some(sql.into_bytes()))
+        .await
 }

@@ -3,15 +3,20 @@
 
 mod admin;
 mod down;
+mod dump;
+mod load_dump;
 mod migrate;
 mod psql;
 mod scratch;
+mod staging;
 mod status;
 mod test_downgrade;
 mod up;
 mod url;
 
 pub use down::{down, DownArgs};
+pub use dump::{dump, DumpArgs, DumpOutFormat};
+pub use load_dump::{load_dump, LoadDumpArgs, MissingRoles};
 pub use migrate::{migrate, MigrateAction, MigrateArgs};
 pub use psql::{psql, PsqlArgs};
 pub use status::{status, StatusArgs};

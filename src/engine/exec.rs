@@ -30,7 +30,44 @@ pub struct TermSize {
     pub height: u16,
 }
 
+/// What a captured exec returned.
+#[derive(Debug)]
+pub struct ExecOutput {
+    /// The process's exit code.
+    pub code: i64,
+    /// Its standard output.
+    pub stdout: Vec<u8>,
+    /// Its standard error, as text, trimmed.
+    pub stderr: String,
+}
+
 impl Engine {
+    /// Runs `request` in `container` with `stdin` (if any) and returns its output.
+    pub async fn exec_capture(
+        &self,
+        container: &str,
+        request: ExecRequest,
+        stdin: Option<Vec<u8>>,
+    ) -> Result<ExecOutput, EngineError> {
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let code = self
+            .exec_streaming(
+                container,
+                request,
+                stdin.map(std::io::Cursor::new),
+                &mut stdout,
+                &mut stderr,
+                None,
+            )
+            .await?;
+        Ok(ExecOutput {
+            code,
+            stdout,
+            stderr: String::from_utf8_lossy(&stderr).trim().to_string(),
+        })
+    }
+
     /// Runs `request` in `container`, streaming `stdin` in (EOF when it ends) and the output
     /// out, concurrently. Without a TTY stderr goes to `stderr`; with one, everything comes
     /// through `stdout`. With a TTY, every size sent on `resize` (the first one included) is

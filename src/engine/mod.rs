@@ -12,12 +12,14 @@ mod ping;
 mod podman_service;
 mod port_holder;
 mod spec;
+mod upload;
 
 pub use client::{ContainerInfo, ContainerState, Engine, EngineInfo, EngineKind};
 pub use error::{Attempt, ContainerError, EngineError, ImageError};
-pub use exec::{ExecRequest, TermSize};
+pub use exec::{ExecOutput, ExecRequest, TermSize};
 pub use image::{PullEvent, PullPolicy};
 pub use port_holder::{port_holder, port_is_free};
 pub use spec::{
     env_keys, generate_password, volume_name, ContainerSpec, Observed, LABEL_MANAGED, LABEL_PROJECT,
 };
+pub use upload::{UploadFile, UploadProgress};

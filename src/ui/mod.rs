@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 use console::style;
 use serde::Serialize;
 
-pub use progress::PullProgress;
+pub use progress::{ByteProgress, PullProgress};
 pub use prompt::confirm;
 
 /// Output format of commands that report data.

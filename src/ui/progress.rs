@@ -59,3 +59,61 @@ impl PullProgress {
         self.bar.finish_and_clear();
     }
 }
+
+/// A byte counter on stderr: a bar with rate and time left when the total is known, a spinner
+/// with bytes and rate otherwise (hidden without a terminal). Cloning shares the bar.
+#[derive(Clone)]
+pub struct ByteProgress {
+    bar: ProgressBar,
+}
+
+impl ByteProgress {
+    /// A counter for `message` ("loading dump.sql").
+    pub fn new(message: &str, total: Option<u64>) -> Self {
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+        let template = if total.is_some() {
+            "{spinner} {msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}"
+        } else {
+            "{spinner} {msg} {bytes} {bytes_per_sec} {elapsed}"
+        };
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(message.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        ByteProgress { bar }
+    }
+
+    /// A spinner without bytes, for a step whose progress cannot be measured.
+    pub fn spinner(message: &str) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("static template"),
+        );
+        bar.set_message(message.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        ByteProgress { bar }
+    }
+
+    /// Sets the bytes done.
+    pub fn set_position(&self, bytes: u64) {
+        self.bar.set_position(bytes);
+    }
+
+    /// Adds to the bytes done.
+    pub fn inc(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+
+    /// The bytes done so far.
+    pub fn position(&self) -> u64 {
+        self.bar.position()
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

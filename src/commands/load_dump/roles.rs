@@ -1,0 +1,151 @@
+//! `--missing-roles`: deciding each role-naming statement of a dump, creating roles, and
+//! the read-ahead of a plain script that names every missing role before anything loads.
+
+use std::collections::BTreeSet;
+
+use futures_util::future::BoxFuture;
+
+use crate::commands::load_dump::plain::compression;
+use crate::commands::load_dump::MissingRoles;
+use crate::commands::staging::Admin;
+use crate::db::quote_ident;
+use crate::dump::feed::{feed_plain, FeedError, RolePolicy, Verdict};
+use crate::dump::roles::RoleStatement;
+use crate::dump::source::{decode_reason, PlainReader};
+use crate::dump::{DumpError, DumpFormat};
+use crate::error::Error;
+
+/// Decides role lines and creates missing roles, per `--missing-roles`.
+pub(super) struct RolePlan<'e> {
+    pub(super) admin: Admin<'e>,
+    pub(super) known: BTreeSet<String>,
+    pub(super) mode: MissingRoles,
+    pub(super) owner: String,
+    pub(super) path: String,
+    pub(super) created: Vec<String>,
+    pub(super) dropped: usize,
+    pub(super) failure: Option<DumpError>,
+}
+
+impl RolePlan<'_> {
+    pub(super) fn missing<'s>(&self, statement: &'s RoleStatement) -> Vec<&'s str> {
+        statement
+            .roles()
+            .into_iter()
+            .filter(|r| !self.known.contains(*r))
+            .collect()
+    }
+
+    pub(super) fn fail(&mut self, roles: Vec<String>) -> String {
+        let error = DumpError::MissingRoles {
+            path: self.path.clone(),
+            roles: roles.join(", "),
+            owner: self.owner.clone(),
+        };
+        let text = error.to_string();
+        self.failure = Some(error);
+        text
+    }
+
+    pub(super) async fn create(&mut self, roles: &[&str]) -> Result<(), DumpError> {
+        let mut sql = String::new();
+        for role in roles {
+            let ident = quote_ident(role);
+            sql.push_str(&format!(
+                "CREATE ROLE {ident} NOLOGIN;\nGRANT {ident} TO {};\n",
+                quote_ident(&self.owner)
+            ));
+        }
+        self.admin
+            .sql(&format!("create roles {}", roles.join(", ")), sql)
+            .await?;
+        for role in roles {
+            self.known.insert(role.to_string());
+            self.created.push(role.to_string());
+        }
+        Ok(())
+    }
+}
+
+impl RolePolicy for RolePlan<'_> {
+    fn decide<'a>(
+        &'a mut self,
+        statement: &'a RoleStatement,
+    ) -> BoxFuture<'a, Result<Verdict, String>> {
+        Box::pin(async move {
+            let missing = self.missing(statement);
+            if missing.is_empty() {
+                return Ok(Verdict::Keep);
+            }
+            match self.mode {
+                MissingRoles::Fail => {
+                    Err(self.fail(missing.into_iter().map(String::from).collect()))
+                }
+                MissingRoles::IgnoreOwner => {
+                    self.dropped += 1;
+                    Ok(Verdict::Drop)
+                }
+                MissingRoles::Create => match self.create(&missing).await {
+                    Ok(()) => Ok(Verdict::Keep),
+                    Err(e) => {
+                        let text = e.to_string();
+                        self.failure = Some(e);
+                        Err(text)
+                    }
+                },
+            }
+        })
+    }
+}
+
+/// Collects every missing role of a plain script and fails naming them all.
+pub(super) async fn prescan(
+    reader: PlainReader,
+    plan: &mut RolePlan<'_>,
+    format: DumpFormat,
+) -> Result<(), Error> {
+    struct Collect<'p, 'e>(&'p RolePlan<'e>, BTreeSet<String>);
+    impl RolePolicy for Collect<'_, '_> {
+        fn decide<'a>(
+            &'a mut self,
+            statement: &'a RoleStatement,
+        ) -> BoxFuture<'a, Result<Verdict, String>> {
+            Box::pin(async move {
+                let missing = self.0.missing(statement);
+                self.1.extend(missing.into_iter().map(String::from));
+                Ok(Verdict::Keep)
+            })
+        }
+    }
+    let mut collect = Collect(plan, BTreeSet::new());
+    match feed_plain(reader, tokio::io::sink(), &mut collect).await {
+        Ok(_) => {}
+        Err(FeedError::Read(e)) => {
+            return Err(DumpError::Corrupt {
+                path: plan.path.clone(),
+                reason: decode_reason(compression(format), &e),
+            }
+            .into())
+        }
+        Err(FeedError::Connect) => {
+            return Err(DumpError::Connects {
+                path: plan.path.clone(),
+            }
+            .into())
+        }
+        Err(e) => {
+            return Err(DumpError::Corrupt {
+                path: plan.path.clone(),
+                reason: e.to_string(),
+            }
+            .into())
+        }
+    }
+    let missing: Vec<String> = collect.1.into_iter().collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        plan.fail(missing);
+        Err(plan.failure.take().expect("just set").into())
+    }
+}
