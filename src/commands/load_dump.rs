@@ -40,7 +40,8 @@ pub enum MissingRoles {
     Fail,
     /// Create them (NOLOGIN, members granted to the owner).
     Create,
-    /// Leave ownership to the owner role and leave out grants to them.
+    /// Restore no ownership (everything owned by the loading role, like pg_restore --no-owner)
+    /// and leave out grants to missing roles.
     IgnoreOwner,
 }
 

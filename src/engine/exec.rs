@@ -152,8 +152,26 @@ impl Engine {
                 None => output.next().await,
             };
             let Some(chunk) = chunk else { break };
-            let chunk = chunk
-                .map_err(|source| api(format!("read exec output from {container}"), source))?;
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(source) => {
+                    // Podman resets the stream when the process exits while its stdin is still
+                    // being written (psql stopping at an error): then the exit code is the answer.
+                    if let Some(feeder) = &feeder {
+                        feeder.abort();
+                    }
+                    for _ in 0..25 {
+                        match self.docker().inspect_exec(&created.id).await {
+                            Ok(i) if i.running == Some(false) => {
+                                return Ok(i.exit_code.unwrap_or(1))
+                            }
+                            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                            Err(_) => break,
+                        }
+                    }
+                    return Err(api(format!("read exec output from {container}"), source));
+                }
+            };
             match chunk {
                 LogOutput::StdErr { message } => {
                     stderr.write_all(&message).await.map_err(io_error)?;

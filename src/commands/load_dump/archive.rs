@@ -65,32 +65,34 @@ pub(super) async fn load_archive(
         .into_iter()
         .collect();
     let mut options = vec!["--exit-on-error".to_string()];
-    if !missing.is_empty() {
-        match args.missing_roles {
-            MissingRoles::Fail => {
-                roles.fail(missing);
-                return Err(roles.failure.take().expect("just set").into());
-            }
-            MissingRoles::Create => {
-                let names: Vec<&str> = missing.iter().map(String::as_str).collect();
-                roles.create(&names).await?;
-            }
-            MissingRoles::IgnoreOwner => {
-                options.push("--no-owner".into());
-                let grants_to_missing = referenced.iter().any(|s| {
-                    matches!(s, RoleStatement::Privilege(_)) && !roles.missing(s).is_empty()
-                });
-                if grants_to_missing {
-                    options.push("--no-privileges".into());
-                    ui::warn(&format!(
-                        "grants in {} name missing roles ({}): restoring without any grants (--no-privileges)",
-                        dump.display,
-                        missing.join(", ")
-                    ));
-                }
-                roles.dropped = referenced.len();
+    match args.missing_roles {
+        MissingRoles::Fail if !missing.is_empty() => {
+            roles.fail(missing);
+            return Err(roles.failure.take().expect("just set").into());
+        }
+        MissingRoles::Create if !missing.is_empty() => {
+            let names: Vec<&str> = missing.iter().map(String::as_str).collect();
+            roles.create(&names).await?;
+        }
+        MissingRoles::IgnoreOwner => {
+            options.push("--no-owner".into());
+            roles.dropped = referenced
+                .iter()
+                .filter(|s| !matches!(s, RoleStatement::Privilege(_)))
+                .count();
+            let grants_to_missing = referenced
+                .iter()
+                .any(|s| matches!(s, RoleStatement::Privilege(_)) && !roles.missing(s).is_empty());
+            if grants_to_missing {
+                options.push("--no-privileges".into());
+                ui::warn(&format!(
+                    "grants in {} name missing roles ({}): restoring without any grants (--no-privileges)",
+                    dump.display,
+                    missing.join(", ")
+                ));
             }
         }
+        MissingRoles::Fail | MissingRoles::Create => {}
     }
     let jobs = if dump.format.parallel() {
         args.jobs.unwrap_or_else(default_jobs)

@@ -73,6 +73,12 @@ impl RolePolicy for RolePlan<'_> {
         statement: &'a RoleStatement,
     ) -> BoxFuture<'a, Result<Verdict, String>> {
         Box::pin(async move {
+            let owner_statement = !matches!(statement, RoleStatement::Privilege(_));
+            if self.mode == MissingRoles::IgnoreOwner && owner_statement {
+                // Like pg_restore --no-owner: everything is owned by the role that loads it.
+                self.dropped += 1;
+                return Ok(Verdict::Drop);
+            }
             let missing = self.missing(statement);
             if missing.is_empty() {
                 return Ok(Verdict::Keep);
