@@ -186,11 +186,8 @@ const FORMATS: &[(&str, &str)] = &[
 #[test]
 fn every_format_loads_into_an_identical_database_and_dump_round_trips() {
     for engine in engines() {
-        let p = project(&engine, "formats", &image_17());
-        let app = app_user(&p);
-        psql_db(&p, &app, SEED);
+        let (p, app, dumps) = seeded(&engine, "formats");
         let original = fingerprint(&p, &app);
-        let dumps = Dumps::make(&p);
         let copy = "Copy \"Q\" Db";
         for (i, (file, format)) in FORMATS.iter().enumerate() {
             let mut args = vec!["load-dump", "--database", copy, "--yes"];
@@ -276,10 +273,7 @@ fn every_format_loads_into_an_identical_database_and_dump_round_trips() {
 #[test]
 fn a_new_owner_role_owns_and_loads_everything() {
     for engine in engines() {
-        let p = project(&engine, "owner", &image_17());
-        let app = app_user(&p);
-        psql_db(&p, &app, SEED);
-        let dumps = Dumps::make(&p);
+        let (p, _, dumps) = seeded(&engine, "owner");
         let owner = "Shop \"Owner\"";
         for file in ["dump.sql", "dump.pgdump"] {
             p.run_ok(&[
@@ -343,6 +337,15 @@ fn sclorg_images_load_with_a_non_superuser_application_role() {
             assert_eq!(fingerprint(&p, &app), original, "{file} on sclorg");
         }
     }
+}
+
+/// A PostgreSQL 17 project whose application database holds [`SEED`], and dumps of it.
+fn seeded(engine: &common::TestEngine, name: &str) -> (TestProject, String, Dumps) {
+    let p = project(engine, name, &image_17());
+    let app = app_user(&p);
+    psql_db(&p, &app, SEED);
+    let dumps = Dumps::make(&p);
+    (p, app, dumps)
 }
 
 /// Roles that exist where the dump was made but not where it is loaded.
@@ -472,10 +475,7 @@ fn missing_roles_fail_create_or_are_left_out() {
 #[test]
 fn bad_dumps_are_refused_and_the_database_is_untouched() {
     for engine in engines() {
-        let p = project(&engine, "bad", &image_17());
-        let app = app_user(&p);
-        psql_db(&p, &app, SEED);
-        let dumps = Dumps::make(&p);
+        let (p, app, dumps) = seeded(&engine, "bad");
         let before = fingerprint(&p, &app);
         let dir = dumps.dir.path();
         let write = |name: &str, bytes: &[u8]| {
@@ -606,10 +606,7 @@ fn a_dump_from_a_newer_pg_dump_is_refused_before_loading() {
 #[test]
 fn open_sessions_and_replacing_need_confirmation() {
     for engine in engines() {
-        let p = project(&engine, "sessions", &image_17());
-        let app = app_user(&p);
-        psql_db(&p, &app, SEED);
-        let dumps = Dumps::make(&p);
+        let (p, app, dumps) = seeded(&engine, "sessions");
         psql_db(&p, &app, "DELETE FROM orders WHERE id > 3");
         // --replace without a terminal and without --yes: refused before loading.
         let out = p.run(&["load-dump", "--replace", &dumps.arg("dump.pgdump")]);

@@ -12,3 +12,6 @@ pub mod source;
 
 pub use error::DumpError;
 pub use format::{sniff, Compression, DumpFormat, Sniffed};
+
+#[cfg(test)]
+mod tests;
