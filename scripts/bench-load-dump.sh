@@ -72,18 +72,22 @@ drop_kept() {
 }
 tool_out() { (cd "$project" && "$bin" packit-db "$@") 2>>"$work/sql.log"; }
 
-# make_dump MB: a generated database of about MB megabytes of COPY data, dumped plain and
-# custom into $work/MB.sql and $work/MB.dump.
+# make_dump MB: a generated database of about MB megabytes of COPY data in four tables of
+# events (each with an index, as production tables have), dumped plain and custom into
+# $work/MB.sql and $work/MB.dump.
 make_dump() {
-	local mb=$1 rows=$(($1 * 8200))
-	log "generating ~$mb MB of data ($rows rows) and dumping it"
+	local mb=$1 rows=$(($1 * 2500)) t ddl=""
+	log "generating ~$mb MB of data (4 tables of $rows rows) and dumping it"
 	fresh_db "gen_$mb"
-	sql "gen_$mb" "CREATE TABLE events (id bigint PRIMARY KEY, account integer NOT NULL, kind text NOT NULL,
-	  payload text, created_at timestamptz NOT NULL);
-	  INSERT INTO events SELECT g, g % 5000, (ARRAY['signup','login','purchase','refund'])[1 + g % 4],
-	    md5(g::text) || md5((g * 7)::text), '2026-01-01'::timestamptz + g * interval '1 second'
-	  FROM generate_series(1, $rows) g;
-	  CREATE INDEX events_account ON events (account, created_at);"
+	for t in 1 2 3 4; do
+		ddl+="CREATE TABLE events_$t (id bigint PRIMARY KEY, account integer NOT NULL, kind text NOT NULL,
+		  payload text, created_at timestamptz NOT NULL);
+		INSERT INTO events_$t SELECT g, g % 5000, (ARRAY['signup','login','purchase','refund'])[1 + g % 4],
+		  md5(g::text) || md5((g * $t)::text), '2026-01-01'::timestamptz + g * interval '1 second'
+		FROM generate_series(1, $rows) g;
+		CREATE INDEX events_${t}_account ON events_$t (account, created_at);"
+	done
+	sql "gen_$mb" "$ddl"
 	tool "$work/dump.log" dump --database "gen_$mb" --format plain --out "$work/$mb.sql" || fail "dump failed" "$work/dump.log"
 	tool "$work/dump.log" dump --database "gen_$mb" --format custom --out "$work/$mb.dump" || fail "dump failed" "$work/dump.log"
 	sql postgres "DROP DATABASE gen_$mb"

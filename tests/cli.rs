@@ -10,7 +10,17 @@ fn runs_as_a_cargo_subcommand_and_directly() {
     let out = cmd_in(dir.path(), &["--help"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for command in ["up", "down", "status", "url", "psql"] {
+    for command in [
+        "up",
+        "down",
+        "status",
+        "url",
+        "psql",
+        "migrate",
+        "test-downgrade",
+        "load-dump",
+        "dump",
+    ] {
         assert!(
             help.contains(command),
             "{command} missing from help:\n{help}"
@@ -27,7 +37,17 @@ fn runs_as_a_cargo_subcommand_and_directly() {
 #[test]
 fn every_command_has_an_example_in_its_help() {
     let dir = config_dir("");
-    for command in ["up", "down", "status", "url", "psql"] {
+    for command in [
+        "up",
+        "down",
+        "status",
+        "url",
+        "psql",
+        "migrate",
+        "test-downgrade",
+        "load-dump",
+        "dump",
+    ] {
         let out = cmd_in(dir.path(), &[command, "--help"]).output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout);
         assert!(
@@ -111,4 +131,29 @@ fn cargo_metadata_configures_the_project() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn load_dump_checks_the_file_before_looking_for_an_engine() {
+    let dir = config_dir("");
+    std::fs::write(
+        dir.path().join("picture.png"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("empty.sql"), b"").unwrap();
+    for (file, needle) in [
+        (
+            "missing.sql",
+            "cannot read missing.sql: No such file or directory",
+        ),
+        (
+            "picture.png",
+            "picture.png is not a pg_dump dump: it is a PNG image",
+        ),
+        ("empty.sql", "empty.sql is empty"),
+    ] {
+        let out = cmd_in(dir.path(), &["load-dump", file]).output().unwrap();
+        assert_error(&out, 11, needle);
+    }
 }

@@ -24,6 +24,13 @@ fn valid_command_lines() {
         "cargo packit-db url",
         "cargo packit-db psql -- -c select",
         "cargo packit-db --manifest-path x/Cargo.toml status",
+        "cargo packit-db load-dump prod.dump",
+        "cargo packit-db load-dump - --yes",
+        "cargo packit-db load-dump --jobs 2 --missing-roles ignore-owner --replace -y x.dump",
+        "cargo packit-db load-dump --database copy --owner app --keep-previous x.sql.gz",
+        "cargo packit-db load-dump --missing-roles create x.tar",
+        "cargo packit-db dump",
+        "cargo packit-db dump --out - --format plain --database other",
     ] {
         assert!(parse(line).is_ok(), "{line}: {:?}", parse(line).err());
     }
@@ -39,6 +46,11 @@ fn invalid_command_lines() {
         "cargo packit-db up --timeout soon",
         "cargo packit-db status --format xml",
         "cargo packit-db frobnicate",
+        "cargo packit-db load-dump",
+        "cargo packit-db load-dump --missing-roles maybe x.dump",
+        "cargo packit-db load-dump --jobs 0 x.dump",
+        "cargo packit-db load-dump --replace --keep-previous x.dump",
+        "cargo packit-db dump --format directory",
     ] {
         assert!(parse(line).is_err(), "{line} should not parse");
     }
@@ -58,4 +70,15 @@ fn durations() {
     assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
     assert!(parse_duration("0").is_err());
     assert!(parse_duration("5d").is_err());
+}
+
+#[test]
+fn load_dump_reads_stdin_for_a_dash() {
+    let Command::LoadDump(l) = parse("cargo packit-db load-dump -").unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        super::load_dump_args(l).input,
+        crate::dump::source::DumpInput::Stdin
+    );
 }

@@ -5,6 +5,7 @@
 //! the data offsets that a parallel `pg_restore --jobs` needs (an archive written to a pipe
 //! has none), then streamed out; the plain format streams straight from pg_dump's stdout.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -64,8 +65,16 @@ async fn run(engine: &Engine, config: &Config, args: &DumpArgs) -> Result<(), Er
         style: container.observed.env_style(),
         app_user: &info.user,
         maintenance_db: "postgres",
+        direct: None,
     };
     let to_stdout = args.out.as_deref() == Some(Path::new("-"));
+    if to_stdout && args.format == DumpOutFormat::Custom && std::io::stdout().is_terminal() {
+        return Err(DumpError::Write {
+            path: "standard output".into(),
+            reason: "it is a terminal, and a custom-format dump is binary: redirect it (`> file`), use --out FILE or --format plain".into(),
+        }
+        .into());
+    }
     let out_path = match &args.out {
         Some(p) if !to_stdout => p.clone(),
         _ => default_name(&database, args.format),

@@ -16,10 +16,11 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::commands::staging::{
-    previous_name, remove_leftovers, run_token, swap, Admin, Staging, UPLOAD_PREFIX,
+    drop_database, previous_name, remove_leftovers, run_token, swap, Admin, DirectSql, Staging,
+    UPLOAD_PREFIX,
 };
 use crate::commands::{connect, running_container, CommandError};
-use crate::config::Config;
+use crate::config::{Config, EnvStyle};
 use crate::db::{quote_ident, quote_literal};
 use crate::dump::feed::FeedReport;
 use crate::dump::header::{suggest_image, PgVersion};
@@ -98,17 +99,24 @@ async fn run(
     } else {
         "postgres"
     };
+    let style = container.observed.env_style();
+    let direct = match style {
+        EnvStyle::Official => DirectSql::connect(&info, maintenance_db).await,
+        EnvStyle::Sclorg => None,
+    };
     let admin = Admin {
         engine,
         container: &config.container,
-        style: container.observed.env_style(),
+        style,
         app_user: &info.user,
         maintenance_db,
+        direct: direct.as_ref(),
     };
 
     let probe = Probe::read(&admin, &target, &owner).await?;
     check_versions(&dump, &probe.server, &config.image)?;
-    if probe.target_exists && (args.replace || probe.sessions > 0) {
+    let confirmed = probe.target_exists && (args.replace || probe.sessions > 0);
+    if confirmed {
         confirm_replacement(&target, probe.sessions, args)?;
     }
     remove_leftovers(&admin).await?;
@@ -116,11 +124,11 @@ async fn run(
         admin
             .sql(
                 &format!("create role `{owner}`"),
-                format!(
-                    "CREATE ROLE {} LOGIN PASSWORD {};\n",
+                vec![format!(
+                    "CREATE ROLE {} LOGIN PASSWORD {}",
                     quote_ident(&owner),
                     quote_literal(&info.password)
-                ),
+                )],
             )
             .await?;
         ui::note(&format!(
@@ -170,7 +178,7 @@ async fn run(
         return Err(e);
     }
 
-    let swapped = swap_in(&admin, &staging, &target, &dump, args).await;
+    let swapped = swap_in(&admin, &staging, &target, &dump, args, confirmed).await;
     if let Err(e) = swapped {
         if let Err(drop_error) = staging.remove(&admin).await {
             ui::warn(&format!("{drop_error}; the next load-dump removes it"));
@@ -178,7 +186,7 @@ async fn run(
         return Err(e);
     }
     let previous = swapped.expect("checked");
-    summary(
+    let summarised = summary(
         &admin,
         &dump,
         &target,
@@ -190,7 +198,12 @@ async fn run(
             dropped_lines: roles.dropped,
         },
     )
-    .await
+    .await;
+    // (Error paths above simply drop it; the server notices the closed socket.)
+    if let Some(direct) = direct {
+        direct.close().await;
+    }
+    summarised
 }
 
 /// Facts read from the server before anything changes.
@@ -207,15 +220,17 @@ impl Probe {
         let rows = admin
             .sql(
                 "read the server's version and roles",
-                format!(
-                    "SELECT current_setting('server_version_num') || '|' || current_setting('server_version')
-                       || '|' || (SELECT count(*) FROM pg_database WHERE datname = {t})
-                       || '|' || (SELECT count(*) FROM pg_stat_activity WHERE datname = {t} AND pid <> pg_backend_pid())
-                       || '|' || (SELECT count(*) FROM pg_roles WHERE rolname = {o});
-                     SELECT rolname FROM pg_roles;\n",
-                    t = quote_literal(target),
-                    o = quote_literal(owner)
-                ),
+                vec![
+                    format!(
+                        "SELECT current_setting('server_version_num') || '|' || current_setting('server_version')
+                           || '|' || (SELECT count(*) FROM pg_database WHERE datname = {t})
+                           || '|' || (SELECT count(*) FROM pg_stat_activity WHERE datname = {t} AND pid <> pg_backend_pid())
+                           || '|' || (SELECT count(*) FROM pg_roles WHERE rolname = {o})",
+                        t = quote_literal(target),
+                        o = quote_literal(owner)
+                    ),
+                    "SELECT rolname::text FROM pg_roles".into(),
+                ],
             )
             .await?;
         let first = rows.first().cloned().unwrap_or_default();
@@ -355,14 +370,15 @@ async fn swap_in(
     target: &str,
     dump: &OpenedDump,
     args: &LoadDumpArgs,
+    confirmed: bool,
 ) -> Result<Option<String>, Error> {
     let probe = Probe::read(admin, target, admin.app_user).await?;
     if !probe.target_exists {
         swap(admin, staging, target, None).await?;
         return Ok(None);
     }
-    if probe.sessions > 0 && !args.yes && !args.replace {
-        // Sessions opened during the load: ask now (the earlier question was not asked).
+    if probe.sessions > 0 && !confirmed {
+        // Sessions opened during the load: ask now (nothing was asked before it).
         confirm_replacement(target, probe.sessions, args)?;
     }
     let now = chrono::Local::now();
@@ -377,10 +393,7 @@ async fn swap_in(
         admin
             .sql(
                 &format!("drop the previous database `{previous}`"),
-                format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE);\n",
-                    quote_ident(&previous)
-                ),
+                vec![drop_database(&previous)],
             )
             .await?;
         return Ok(None);
@@ -394,10 +407,10 @@ async fn unused_name(admin: &Admin<'_>, name: &str) -> Result<String, DumpError>
     let taken: BTreeSet<String> = admin
         .sql(
             "list databases",
-            format!(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, {});\n",
+            vec![format!(
+                "SELECT datname::text FROM pg_database WHERE starts_with(datname, {})",
                 quote_literal(name)
-            ),
+            )],
         )
         .await?
         .into_iter()
@@ -424,13 +437,13 @@ async fn summary(
         .sql_on(
             target,
             "summarise the loaded database",
-            "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            vec!["SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                        AND n.nspname NOT LIKE 'pg_toast%')
                || '|' || (SELECT coalesce(sum(greatest(s.n_live_tup, c.reltuples::bigint)), 0)
                           FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid)
-               || '|' || pg_size_pretty(pg_database_size(current_database()));\n"
-                .into(),
+               || '|' || pg_size_pretty(pg_database_size(current_database()))"
+                .into()],
         )
         .await?;
     let fields: Vec<String> = rows

@@ -47,17 +47,16 @@ impl RolePlan<'_> {
         text
     }
 
+    /// Creates `roles` NOLOGIN, each granted to the owner role.
     pub(super) async fn create(&mut self, roles: &[&str]) -> Result<(), DumpError> {
-        let mut sql = String::new();
+        let mut statements = Vec::new();
         for role in roles {
             let ident = quote_ident(role);
-            sql.push_str(&format!(
-                "CREATE ROLE {ident} NOLOGIN;\nGRANT {ident} TO {};\n",
-                quote_ident(&self.owner)
-            ));
+            statements.push(format!("CREATE ROLE {ident} NOLOGIN"));
+            statements.push(format!("GRANT {ident} TO {}", quote_ident(&self.owner)));
         }
         self.admin
-            .sql(&format!("create roles {}", roles.join(", ")), sql)
+            .sql(&format!("create roles {}", roles.join(", ")), statements)
             .await?;
         for role in roles {
             self.known.insert(role.to_string());
