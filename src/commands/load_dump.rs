@@ -120,50 +120,50 @@ async fn run(
         confirm_replacement(&target, probe.sessions, args)?;
     }
     remove_leftovers(&admin).await?;
+    let mut known = probe.roles;
     if !probe.owner_exists {
-        admin
-            .sql(
-                &format!("create role `{owner}`"),
-                vec![format!(
-                    "CREATE ROLE {} LOGIN PASSWORD {}",
-                    quote_ident(&owner),
-                    quote_literal(&info.password)
-                )],
-            )
-            .await?;
-        ui::note(&format!(
-            "created role `{owner}` (LOGIN, the project's password)"
-        ));
+        create_owner(&admin, &owner, &info.password).await?;
+        known.insert(owner.clone());
     }
+    let prescan_known = known.clone();
+    let plain_file = matches!(
+        (&dump.body, &args.input),
+        (DumpBody::Plain(_), DumpInput::Path(_))
+    );
+    let read_ahead_needed = args.missing_roles == MissingRoles::Fail && plain_file;
     let mut roles = RolePlan {
         admin,
-        known: probe.roles,
+        known,
         mode: args.missing_roles,
         owner: owner.clone(),
         path: dump.display.clone(),
         created: Vec::new(),
         dropped: 0,
         failure: None,
+        read_ahead: read_ahead_needed,
     };
-    if args.missing_roles == MissingRoles::Fail {
-        if let (DumpBody::Plain(_), DumpInput::Path(_)) = (&dump.body, &args.input) {
-            // Fail before loading anything: read the script once for its roles.
-            let fresh = open(&args.input).await?;
-            if let DumpBody::Plain(reader) = fresh.body {
-                prescan(reader, &mut roles, dump.format).await?;
-            }
-        }
-    }
-
     let token = run_token();
     let staging = Staging::create(&admin, &token, &owner).await?;
     let upload_dir = format!("{UPLOAD_PREFIX}{token}");
+    // With --missing-roles fail, a file is read ahead for every role it names, beside the
+    // load: missing ones stop it within moments, not after the data (grants come last).
+    let format = dump.format;
+    let display = dump.display.clone();
+    let read_ahead = async {
+        if read_ahead_needed {
+            if let DumpBody::Plain(reader) = open(&args.input).await?.body {
+                prescan(reader, &prescan_known, &display, &owner, format).await?;
+            }
+        }
+        Ok::<(), Error>(())
+    };
     let load = load(&admin, &mut dump, &staging, &upload_dir, &mut roles, args);
     let outcome = tokio::select! {
         outcome = load => outcome,
+        Err(e) = read_ahead => Err(e),
         _ = tokio::signal::ctrl_c() => Err(CommandError::Interrupted.into()),
     };
-    if dump.format.is_archive() {
+    if format.is_archive() {
         admin
             .root(&["rm", "-rf", &format!("/tmp/{upload_dir}")])
             .await;
@@ -172,20 +172,16 @@ async fn run(
         .and_then(|report| complete(&dump, &target, report))
         .map_err(|e| for_target(e, &target));
     if let Err(e) = outcome {
-        if let Err(drop_error) = staging.remove(&admin).await {
-            ui::warn(&format!("{drop_error}; the next load-dump removes it"));
-        }
+        drop_staging(&admin, &staging).await;
         return Err(e);
     }
-
-    let swapped = swap_in(&admin, &staging, &target, &dump, args, confirmed).await;
-    if let Err(e) = swapped {
-        if let Err(drop_error) = staging.remove(&admin).await {
-            ui::warn(&format!("{drop_error}; the next load-dump removes it"));
+    let previous = match swap_in(&admin, &staging, &target, &dump, args, confirmed).await {
+        Ok(previous) => previous,
+        Err(e) => {
+            drop_staging(&admin, &staging).await;
+            return Err(e);
         }
-        return Err(e);
-    }
-    let previous = swapped.expect("checked");
+    };
     let summarised = summary(
         &admin,
         &dump,
@@ -204,6 +200,31 @@ async fn run(
         direct.close().await;
     }
     summarised
+}
+
+/// Creates the owner role, LOGIN with the project's password.
+async fn create_owner(admin: &Admin<'_>, owner: &str, password: &str) -> Result<(), DumpError> {
+    admin
+        .sql(
+            &format!("create role `{owner}`"),
+            vec![format!(
+                "CREATE ROLE {} LOGIN PASSWORD {}",
+                quote_ident(owner),
+                quote_literal(password)
+            )],
+        )
+        .await?;
+    ui::note(&format!(
+        "created role `{owner}` (LOGIN, the project's password)"
+    ));
+    Ok(())
+}
+
+/// Drops the staging database after a failure; if even that fails, the next run will.
+async fn drop_staging(admin: &Admin<'_>, staging: &Staging) {
+    if let Err(e) = staging.remove(admin).await {
+        ui::warn(&format!("{e}; the next load-dump removes it"));
+    }
 }
 
 /// Facts read from the server before anything changes.

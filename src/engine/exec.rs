@@ -123,9 +123,12 @@ impl Engine {
             self.resize_exec(&created.id, size).await?;
         }
 
-        let feeder = stdin.map(|mut stdin| {
+        let feeder = stdin.map(|stdin| {
             tokio::spawn(async move {
-                let copied = tokio::io::copy(&mut stdin, &mut input).await;
+                // Large writes: tokio::io::copy's 8 KiB chunks cost the engine's attach
+                // stream (Podman's especially) a round of work each.
+                let mut stdin = tokio::io::BufReader::with_capacity(256 * 1024, stdin);
+                let copied = tokio::io::copy_buf(&mut stdin, &mut input).await;
                 let _ = input.shutdown().await;
                 copied
             })

@@ -25,6 +25,8 @@ pub(super) struct RolePlan<'e> {
     pub(super) created: Vec<String>,
     pub(super) dropped: usize,
     pub(super) failure: Option<DumpError>,
+    /// A read-ahead of the whole file runs beside the load (and reports missing roles).
+    pub(super) read_ahead: bool,
 }
 
 impl RolePlan<'_> {
@@ -83,6 +85,9 @@ impl RolePolicy for RolePlan<'_> {
                 return Ok(Verdict::Keep);
             }
             match self.mode {
+                // The read-ahead of the same file names every missing role, this one included:
+                // wait for it to stop the load.
+                MissingRoles::Fail if self.read_ahead => std::future::pending().await,
                 MissingRoles::Fail => {
                     Err(self.fail(missing.into_iter().map(String::from).collect()))
                 }
@@ -103,54 +108,58 @@ impl RolePolicy for RolePlan<'_> {
     }
 }
 
-/// Collects every missing role of a plain script and fails naming them all.
+/// Reads a whole plain script for the roles it names that are not in `known`, and fails
+/// naming them all (run beside the load, it reports them long before the load would).
 pub(super) async fn prescan(
     reader: PlainReader,
-    plan: &mut RolePlan<'_>,
+    known: &BTreeSet<String>,
+    path: &str,
+    owner: &str,
     format: DumpFormat,
 ) -> Result<(), Error> {
-    struct Collect<'p, 'e>(&'p RolePlan<'e>, BTreeSet<String>);
-    impl RolePolicy for Collect<'_, '_> {
+    struct Collect<'k>(&'k BTreeSet<String>, BTreeSet<String>);
+    impl RolePolicy for Collect<'_> {
         fn decide<'a>(
             &'a mut self,
             statement: &'a RoleStatement,
         ) -> BoxFuture<'a, Result<Verdict, String>> {
             Box::pin(async move {
-                let missing = self.0.missing(statement);
-                self.1.extend(missing.into_iter().map(String::from));
+                let missing = statement
+                    .roles()
+                    .into_iter()
+                    .filter(|r| !self.0.contains(*r));
+                self.1.extend(missing.map(String::from));
                 Ok(Verdict::Keep)
             })
         }
     }
-    let mut collect = Collect(plan, BTreeSet::new());
+    let mut collect = Collect(known, BTreeSet::new());
+    let path = path.to_string();
     match feed_plain(reader, tokio::io::sink(), &mut collect).await {
         Ok(_) => {}
         Err(FeedError::Read(e)) => {
             return Err(DumpError::Corrupt {
-                path: plan.path.clone(),
+                path,
                 reason: decode_reason(compression(format), &e),
             }
             .into())
         }
-        Err(FeedError::Connect) => {
-            return Err(DumpError::Connects {
-                path: plan.path.clone(),
-            }
-            .into())
-        }
+        Err(FeedError::Connect) => return Err(DumpError::Connects { path }.into()),
         Err(e) => {
             return Err(DumpError::Corrupt {
-                path: plan.path.clone(),
+                path,
                 reason: e.to_string(),
             }
             .into())
         }
     }
-    let missing: Vec<String> = collect.1.into_iter().collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        plan.fail(missing);
-        Err(plan.failure.take().expect("just set").into())
+    if collect.1.is_empty() {
+        return Ok(());
     }
+    Err(DumpError::MissingRoles {
+        path,
+        roles: collect.1.into_iter().collect::<Vec<_>>().join(", "),
+        owner: owner.to_string(),
+    }
+    .into())
 }
