@@ -395,7 +395,7 @@ async fn swap_in(
 ) -> Result<Option<String>, Error> {
     let probe = Probe::read(admin, target, admin.app_user).await?;
     if !probe.target_exists {
-        swap(admin, staging, target, None).await?;
+        swap(admin, staging, target, None, probe.server.num).await?;
         return Ok(None);
     }
     if probe.sessions > 0 && !confirmed {
@@ -409,7 +409,14 @@ async fn swap_in(
         dump.display,
         now.format("%Y-%m-%d %H:%M:%S")
     );
-    swap(admin, staging, target, Some((&previous, &comment))).await?;
+    swap(
+        admin,
+        staging,
+        target,
+        Some((&previous, &comment)),
+        probe.server.num,
+    )
+    .await?;
     if args.replace {
         admin
             .sql(

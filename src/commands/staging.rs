@@ -314,11 +314,14 @@ impl Staging {
 /// Renames `staging` to `target`. An existing `target` is first closed to new connections,
 /// its sessions are ended, and it is renamed to `previous` in the same transaction; it gets a
 /// comment saying what it is. On failure `target` accepts connections again.
+/// `server_num` is the server's `server_version_num`: from 14 on, ending a session waits until
+/// it is gone.
 pub(crate) async fn swap(
     admin: &Admin<'_>,
     staging: &Staging,
     target: &str,
     previous: Option<(&str, &str)>,
+    server_num: u32,
 ) -> Result<(), DumpError> {
     let target_ident = quote_ident(target);
     let staging_ident = quote_ident(&staging.name);
@@ -333,8 +336,9 @@ pub(crate) async fn swap(
     let statements = vec![
         format!("ALTER DATABASE {target_ident} WITH ALLOW_CONNECTIONS false"),
         format!(
-            "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity
+            "SELECT count(pg_terminate_backend(pid{})) FROM pg_stat_activity
              WHERE datname = {} AND pid <> pg_backend_pid()",
+            if server_num >= 140000 { ", 10000" } else { "" },
             quote_literal(target)
         ),
         "BEGIN".into(),

@@ -97,6 +97,11 @@ impl ByteProgress {
         ByteProgress { bar }
     }
 
+    /// Replaces the message.
+    pub fn set_message(&self, message: &str) {
+        self.bar.set_message(message.to_string());
+    }
+
     /// Sets the bytes done.
     pub fn set_position(&self, bytes: u64) {
         self.bar.set_position(bytes);

@@ -37,6 +37,7 @@ pub(super) async fn load_plain(
     let mut stderr = TailBuffer::default();
     let mut stdout = tokio::io::sink();
     let owner = roles.owner.clone();
+    let bar = progress.clone();
     let feed = async {
         let mut to_psql = to_psql;
         // Line 1 of what psql reads; error line numbers are shifted back by one below.
@@ -45,7 +46,13 @@ pub(super) async fn load_plain(
             .write_all(set_role.as_bytes())
             .await
             .map_err(FeedError::Write)?;
-        feed_plain(reader, to_psql, roles).await
+        let fed = feed_plain(reader, to_psql, roles).await;
+        // Indexes and constraints come after the data; psql may take a while yet.
+        bar.set_message(&format!(
+            "finishing {} (indexes, constraints)",
+            dump.display
+        ));
+        fed
     };
     let exec = admin.engine.exec_streaming(
         admin.container,
