@@ -28,19 +28,9 @@
 # (its output is printed).
 set -euo pipefail
 
-readonly LABEL_KEY=io.github.packit-db.test
-readonly LABEL_VALUE=bench
-readonly LOCK_FILE=/tmp/packit-db-test.lock
-
-log() { printf '[bench-migrate] %s\n' "$*" >&2; }
-# fail MESSAGE [LOGFILE]: prints MESSAGE and the captured output, exits 1 (the trap cleans).
-fail() {
-	log "error: $1"
-	if [[ -n ${2:-} && -s $2 ]]; then
-		sed 's/^/    | /' "$2" >&2
-	fi
-	exit 1
-}
+BENCH_NAME=bench-migrate
+# shellcheck source=scripts/bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench/common.sh"
 usage() {
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 }
@@ -79,95 +69,10 @@ done
 [[ $warmup =~ ^[0-9]+$ ]] || fail "--warmup must be a non-negative integer"
 [[ $image =~ ^[A-Za-z0-9][A-Za-z0-9._/:@-]*$ ]] || fail "--image '$image' is not an image reference"
 
-case $engine in
-docker) socket=/var/run/docker.sock ;;
-podman) socket=/run/podman/podman.sock ;;
-esac
-[[ -S $socket ]] || fail "no $engine API socket at $socket"
-command -v cargo >/dev/null || fail "cargo is not on PATH"
-command -v flock >/dev/null || fail "flock (util-linux) is needed"
-
-# The tool must see only packit-db.toml and DOCKER_HOST: nothing from this environment.
-while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(PACKIT_DB_|PACKIT_BENCH_)' || true)
-unset DATABASE_URL CONTAINER_HOST
-export DOCKER_HOST="unix://$socket"
-
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/packit-target}
-bin=$CARGO_TARGET_DIR/release/cargo-packit-db
-
-work=$(mktemp -d /tmp/packit-bench-migrate.XXXXXX)
-project=$work/project
-mkdir "$project"
-started=0 # 1 once `up` may have created something
-
-# tool LOG ARGS...: runs the tool in the project directory, output appended to LOG.
-tool() {
-	local logfile=$1
-	shift
-	(cd "$project" && "$bin" packit-db "$@") >>"$logfile" 2>&1
-}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	set +e
-	if ((started)); then
-		log "removing the container and its volume (down --volumes --yes)"
-		tool "$work/down.log" down --volumes --yes ||
-			{ log "warning: \`down --volumes --yes\` failed:" && sed 's/^/    | /' "$work/down.log" >&2; }
-	fi
-	rm -rf "$work"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# The project directory must not be inside a Cargo project or below a .env: the tool
-# would read those instead of (or on top of) packit-db.toml.
-dir=$project
-while [[ $dir != / ]]; do
-	dir=$(dirname "$dir")
-	[[ ! -e $dir/Cargo.toml && ! -e $dir/.env ]] ||
-		fail "$dir has a Cargo.toml or .env that the tool would read; set TMPDIR elsewhere"
-done
-
-# --- build (before the lock: it may take a while) ------------------------------------------
-
-log "building the release binary and the bench (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-(cd "$root" && cargo build --release --quiet && cargo bench --bench migrate --no-run --quiet) \
-	>"$work/build.log" 2>&1 || fail "the release build failed" "$work/build.log"
-[[ -x $bin ]] || fail "no binary at $bin after the build"
-
-# --- lock, project, database ---------------------------------------------------------------
-
-if [[ ! -e $LOCK_FILE ]] && : >"$LOCK_FILE" 2>/dev/null; then
-	chmod 0666 "$LOCK_FILE" 2>/dev/null || true
-fi
-exec 9<"$LOCK_FILE" || fail "cannot open $LOCK_FILE"
-if ! flock -n 9; then
-	log "a scripts/test.sh run holds $LOCK_FILE (its clean-up would remove our container); waiting"
-	flock 9
-fi
-
-container="packit-bench-migrate-$$"
-cat >"$project/packit-db.toml" <<EOF
-image = "$image"
-container = "$container"
-migrations = "migrations"
-
-[labels]
-"$LABEL_KEY" = "$LABEL_VALUE"
-EOF
-
-log "starting PostgreSQL ($image) on $engine: up --no-migrate"
-started=1
-tool "$work/up.log" up --no-migrate --pull missing || fail "\`up --no-migrate\` failed" "$work/up.log"
-url=$(cd "$project" && "$bin" packit-db url 2>"$work/url.log") || fail "\`url\` failed" "$work/url.log"
-tool "$work/status.log" status || fail "\`status\` failed" "$work/status.log"
-engine_line=$(grep -m1 '^engine' "$work/status.log" | sed 's/^engine *//') || engine_line="$engine at $DOCKER_HOST"
-[[ $engine_line == "$engine "* ]] || fail "the tool answered through another engine than $engine: $engine_line" "$work/status.log"
+bench_setup "$engine" "$image" 'migrations = "migrations"'
+log "building the bench"
+(cd "$root" && cargo bench --bench migrate --no-run --quiet) >"$work/build-bench.log" 2>&1 ||
+	fail "building the bench failed" "$work/build-bench.log"
 
 # --- the bench -----------------------------------------------------------------------------
 

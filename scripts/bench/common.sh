@@ -36,11 +36,12 @@ bench_cleanup() {
 	exit "$rc"
 }
 
-# bench_setup ENGINE IMAGE: builds the release binary, takes the test lock, writes a
-# temporary project and starts PostgreSQL with `up --no-migrate`. Sets engine_cli (the
-# engine's CLI bound to the same API socket), url and engine_line.
+# bench_setup ENGINE IMAGE [EXTRA_TOML]: builds the release binary, takes the test lock,
+# writes a temporary project (EXTRA_TOML added to its packit-db.toml) and starts PostgreSQL
+# with `up --no-migrate`. Sets engine_cli (the engine's CLI bound to the same API socket),
+# url and engine_line, and fails unless the tool answered through ENGINE.
 bench_setup() {
-	local engine=$1 image=$2 socket dir
+	local engine=$1 image=$2 extra=${3:-} socket dir
 	case $engine in
 	docker) socket=/var/run/docker.sock ;;
 	podman) socket=/run/podman/podman.sock ;;
@@ -93,6 +94,7 @@ bench_setup() {
 	cat >"$project/packit-db.toml" <<TOML
 image = "$image"
 container = "$container"
+$extra
 
 [labels]
 "$BENCH_LABEL_KEY" = "bench"
@@ -103,4 +105,6 @@ TOML
 	url=$(cd "$project" && "$bin" packit-db url 2>"$work/url.log") || fail "\`url\` failed" "$work/url.log"
 	tool "$work/status.log" status || fail "\`status\` failed" "$work/status.log"
 	engine_line=$(grep -m1 '^engine' "$work/status.log" | sed 's/^engine *//') || engine_line="$engine"
+	[[ $engine_line == "$engine "* ]] ||
+		fail "the tool answered through another engine than $engine: $engine_line" "$work/status.log"
 }
