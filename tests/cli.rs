@@ -4,23 +4,26 @@ mod common;
 
 use common::{assert_error, cmd_in, config_dir, stderr};
 
+/// Every command.
+const COMMANDS: &[&str] = &[
+    "up",
+    "down",
+    "status",
+    "url",
+    "psql",
+    "migrate",
+    "test-downgrade",
+    "load-dump",
+    "dump",
+];
+
 #[test]
 fn runs_as_a_cargo_subcommand_and_directly() {
     let dir = config_dir("");
     let out = cmd_in(dir.path(), &["--help"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for command in [
-        "up",
-        "down",
-        "status",
-        "url",
-        "psql",
-        "migrate",
-        "test-downgrade",
-        "load-dump",
-        "dump",
-    ] {
+    for command in COMMANDS {
         assert!(
             help.contains(command),
             "{command} missing from help:\n{help}"
@@ -37,17 +40,7 @@ fn runs_as_a_cargo_subcommand_and_directly() {
 #[test]
 fn every_command_has_an_example_in_its_help() {
     let dir = config_dir("");
-    for command in [
-        "up",
-        "down",
-        "status",
-        "url",
-        "psql",
-        "migrate",
-        "test-downgrade",
-        "load-dump",
-        "dump",
-    ] {
+    for command in COMMANDS {
         let out = cmd_in(dir.path(), &[command, "--help"]).output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout);
         assert!(
