@@ -1,0 +1,328 @@
+//! Partial snapshots: after the first whole snapshot of a connection's database, each new one
+//! re-reads only the units (a relation with everything attached to it, a type, a function,
+//! the global unit) that a change marker says may have changed, and keeps the rest.
+//!
+//! The marker (`sql/changes*.sql`) lists the user catalog rows written since the previous
+//! marker (their `xmin` is newer), the units of the objects that depend on them (a view on a
+//! renamed column is written differently), and the keys of the catalogs whose rows can vanish
+//! alone (a dropped index, trigger, constraint or comment), which are compared here with the
+//! keys seen before. Whatever it cannot follow object by object (schemas, roles, operators,
+//! collations and other catalogs that only appear by name, the settings that change how the
+//! server writes definitions, several schemas on the search path) makes the next snapshot a
+//! whole one again. The result is always the snapshot a whole read would give: the test
+//! `incremental_snapshots_equal_whole_ones` in tests/snapshot.rs compares them after every step
+//! of the coverage cases and migration chains.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use sqlx::postgres::types::Oid;
+use sqlx::PgConnection;
+
+use super::model::Snapshot;
+use super::query::{
+    CHANGES_ALL_QUERY, CHANGES_SINCE_QUERY, MIN_SERVER_VERSION_NUM, SNAPSHOT_QUERY, UNITS_QUERY,
+};
+use super::rows::{from_rows_by_unit, Row, Units};
+
+/// The global unit: schemas, extensions and event triggers, re-read by every partial snapshot.
+const GLOBAL: &str = "g";
+/// A change that shows in no snapshot (a TOAST table).
+const IGNORED: &str = "-";
+/// A change that cannot be followed object by object.
+const UNTRACKED: &str = "x";
+/// The catalogs a deleted key of which makes the next snapshot a whole one: a schema (every
+/// qualified name may change) or a function (an overload gone can change how calls of the
+/// others are written).
+const WHOLE_ON_DELETE: [&str; 2] = ["pg_namespace", "pg_proc"];
+
+/// One row of the change marker: kind, catalog, key, unit, keys (see sql/changes.sql).
+type MarkerRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<Vec<String>>,
+);
+
+/// How many snapshots were taken which way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrackerStats {
+    /// Whole snapshots (the first, and those after untrackable changes).
+    pub whole: usize,
+    /// Partial snapshots that re-read some units.
+    pub partial: usize,
+    /// Snapshots after no change at all (the marker only).
+    pub unchanged: usize,
+}
+
+/// Snapshots of one connection's database, re-reading only what changed since the previous
+/// one. Use one tracker per connection; make a new one for another connection.
+///
+/// The marker query's estimated cost can exceed `jit_above_cost` on a large schema, and JIT
+/// compilation then costs far more than the query: connections used with a tracker should
+/// run with `jit = off`.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    state: Option<State>,
+    stats: TrackerStats,
+}
+
+/// What the previous snapshot saw.
+#[derive(Debug)]
+struct State {
+    snapshot: Snapshot,
+    units: Units,
+    /// For each catalog whose rows can vanish alone: every key seen, with its unit.
+    keys: HashMap<String, HashMap<String, String>>,
+    /// The first transaction ID not yet assigned when the previous marker ran.
+    horizon: i64,
+    settings: String,
+    extension_members: String,
+}
+
+/// The change marker, sorted by kind.
+#[derive(Debug, Default)]
+struct Marker {
+    keys: HashMap<String, Vec<String>>,
+    changed: Vec<(String, Option<String>, String)>,
+    dependents: Vec<String>,
+    whole: Vec<String>,
+    horizon: i64,
+    settings: String,
+    extension_members: String,
+}
+
+/// What the next snapshot must read.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Everything, for this reason.
+    Whole(String),
+    /// Nothing changed.
+    Unchanged,
+    /// These units.
+    Partial(BTreeSet<String>),
+}
+
+impl Tracker {
+    /// A tracker that has not taken a snapshot yet.
+    pub fn new() -> Tracker {
+        Tracker::default()
+    }
+
+    /// How many snapshots were taken which way.
+    pub fn stats(&self) -> TrackerStats {
+        self.stats
+    }
+
+    /// The schema of the database `conn` is connected to, as [`super::take`] would read it.
+    pub async fn take(&mut self, conn: &mut PgConnection) -> Result<Snapshot, sqlx::Error> {
+        let Some(state) = self.state.as_mut() else {
+            return self.whole(conn).await;
+        };
+        let rows: Vec<MarkerRow> = sqlx::query_as(CHANGES_SINCE_QUERY)
+            .bind(state.horizon)
+            .fetch_all(&mut *conn)
+            .await?;
+        let marker = Marker::parse(rows).map_err(decode)?;
+        match state.plan(&marker) {
+            Plan::Whole(reason) => {
+                tracing::debug!(%reason, "whole snapshot");
+                self.whole(conn).await
+            }
+            Plan::Unchanged => {
+                state.horizon = marker.horizon;
+                self.stats.unchanged += 1;
+                Ok(state.snapshot.clone())
+            }
+            Plan::Partial(units) => {
+                let ids = |prefix: char| -> Vec<Oid> {
+                    units
+                        .iter()
+                        .filter_map(|u| u.strip_prefix(prefix)?.parse().ok().map(Oid))
+                        .collect()
+                };
+                let rows: Vec<Row> = sqlx::query_as(UNITS_QUERY)
+                    .bind(ids('r'))
+                    .bind(ids('t'))
+                    .bind(ids('f'))
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let (read, read_units) = from_rows_by_unit(rows).map_err(decode)?;
+                state.replace(&units, read, read_units);
+                state.horizon = marker.horizon;
+                self.stats.partial += 1;
+                Ok(state.snapshot.clone())
+            }
+        }
+    }
+
+    /// A whole snapshot, and the marker's baseline taken just before it.
+    async fn whole(&mut self, conn: &mut PgConnection) -> Result<Snapshot, sqlx::Error> {
+        if let Some(version) = conn.server_version_num() {
+            if version < MIN_SERVER_VERSION_NUM {
+                return Err(sqlx::Error::Configuration(
+                    format!(
+                        "schema snapshots need PostgreSQL 14 or newer (server version {version})"
+                    )
+                    .into(),
+                ));
+            }
+        }
+        let rows: Vec<MarkerRow> = sqlx::query_as(CHANGES_ALL_QUERY)
+            .fetch_all(&mut *conn)
+            .await?;
+        let marker = Marker::parse(rows).map_err(decode)?;
+        // Planned at every call, as in `take`: a plan made on an almost empty database is slow
+        // on a large one.
+        let rows: Vec<Row> = sqlx::query_as(SNAPSHOT_QUERY)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
+        let (snapshot, units) = from_rows_by_unit(rows).map_err(decode)?;
+        let mut keys: HashMap<String, HashMap<String, String>> = marker
+            .keys
+            .iter()
+            .map(|(catalog, keys)| {
+                let units = keys
+                    .iter()
+                    .map(|k| (k.clone(), UNTRACKED.to_string()))
+                    .collect();
+                (catalog.clone(), units)
+            })
+            .collect();
+        for (catalog, key, unit) in &marker.changed {
+            if let (Some(key), Some(seen)) = (key, keys.get_mut(catalog)) {
+                seen.insert(key.clone(), unit.clone());
+            }
+        }
+        self.state = Some(State {
+            snapshot: snapshot.clone(),
+            units,
+            keys,
+            horizon: marker.horizon,
+            settings: marker.settings,
+            extension_members: marker.extension_members,
+        });
+        self.stats.whole += 1;
+        Ok(snapshot)
+    }
+}
+
+impl Marker {
+    fn parse(rows: Vec<MarkerRow>) -> Result<Marker, String> {
+        let mut marker = Marker::default();
+        let mut horizon = None;
+        for (kind, catalog, key, unit, keys) in rows {
+            match (kind.as_str(), catalog) {
+                ("keys", Some(catalog)) => {
+                    marker.keys.insert(catalog, keys.unwrap_or_default());
+                }
+                ("changed", Some(catalog)) => {
+                    let unit = unit.ok_or("a changed row without a unit")?;
+                    marker.changed.push((catalog, key, unit));
+                }
+                ("depends", _) => {
+                    marker
+                        .dependents
+                        .push(unit.ok_or("a dependent without a unit")?);
+                }
+                ("full", Some(reason)) => marker.whole.push(reason),
+                ("state", Some(name)) => {
+                    let value = key.unwrap_or_default();
+                    match name.as_str() {
+                        "horizon" => horizon = value.parse().ok(),
+                        "settings" => marker.settings = value,
+                        "extension members" => marker.extension_members = value,
+                        _ => return Err(format!("unknown marker state `{name}`")),
+                    }
+                }
+                (kind, _) => return Err(format!("unknown marker row `{kind}`")),
+            }
+        }
+        marker.horizon = horizon.ok_or("the marker gave no horizon")?;
+        Ok(marker)
+    }
+}
+
+impl State {
+    /// Which units the marker says may have changed; updates the keys seen.
+    fn plan(&mut self, marker: &Marker) -> Plan {
+        if let Some(reason) = marker.whole.first() {
+            return Plan::Whole(format!("changed: {reason}"));
+        }
+        if marker.settings != self.settings {
+            return Plan::Whole("the settings that change how definitions are written".into());
+        }
+        if marker.extension_members != self.extension_members {
+            return Plan::Whole("objects joined or left an extension".into());
+        }
+        let mut dirty: BTreeSet<String> = BTreeSet::new();
+        let mut changed_keys: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for (catalog, key, unit) in &marker.changed {
+            dirty.insert(unit.clone());
+            if let Some(key) = key {
+                changed_keys.entry(catalog).or_default().insert(key);
+                if let Some(seen) = self.keys.get_mut(catalog) {
+                    seen.insert(key.clone(), unit.clone());
+                }
+            }
+        }
+        for (catalog, keys) in &marker.keys {
+            let Some(seen) = self.keys.get_mut(catalog) else {
+                return Plan::Whole(format!("a catalog not seen before: {catalog}"));
+            };
+            let current: HashSet<&str> = keys.iter().map(String::as_str).collect();
+            let changed = changed_keys.get(catalog.as_str());
+            // A key that is there now was seen before or changed since (it has a new xmin).
+            if let Some(key) = current
+                .iter()
+                .find(|k| !seen.contains_key(**k) && !changed.is_some_and(|c| c.contains(**k)))
+            {
+                return Plan::Whole(format!("a row of {catalog} appeared unchanged: {key}"));
+            }
+            let deleted: Vec<String> = seen
+                .keys()
+                .filter(|k| !current.contains(k.as_str()))
+                .cloned()
+                .collect();
+            if !deleted.is_empty() && WHOLE_ON_DELETE.contains(&catalog.as_str()) {
+                return Plan::Whole(format!("rows of {catalog} deleted"));
+            }
+            for key in deleted {
+                if let Some(unit) = seen.remove(&key) {
+                    dirty.insert(unit);
+                }
+            }
+        }
+        dirty.extend(marker.dependents.iter().cloned());
+        if dirty.contains(UNTRACKED) {
+            return Plan::Whole("a change that cannot be tracked".into());
+        }
+        dirty.remove(IGNORED);
+        if dirty.is_empty() {
+            Plan::Unchanged
+        } else {
+            dirty.insert(GLOBAL.to_string());
+            Plan::Partial(dirty)
+        }
+    }
+
+    /// Replaces the objects of the re-read units by what was read.
+    fn replace(&mut self, dirty: &BTreeSet<String>, read: Snapshot, read_units: Units) {
+        let gone = dirty.iter().chain(read_units.keys());
+        for unit in gone.cloned().collect::<Vec<_>>() {
+            for id in self.units.remove(&unit).unwrap_or_default() {
+                self.snapshot.objects.remove(&id);
+            }
+        }
+        self.snapshot.objects.extend(read.objects);
+        self.units.extend(read_units);
+    }
+}
+
+fn decode(message: impl Into<String>) -> sqlx::Error {
+    sqlx::Error::Decode(message.into().into())
+}
+
+#[cfg(test)]
+mod tests;
