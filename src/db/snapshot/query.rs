@@ -78,5 +78,8 @@ pub(super) const CHANGES_ALL_QUERY: &str = concat!(
     include_str!("sql/changes.sql"),
 );
 
+/// The keys of the user rows of the catalogs whose rows can vanish alone.
+pub(super) const KEYS_QUERY: &str = include_str!("sql/keys.sql");
+
 /// The oldest server the query runs on (`prosqlbody`, `attcompression`: PostgreSQL 14).
 pub(super) const MIN_SERVER_VERSION_NUM: u32 = 140_000;

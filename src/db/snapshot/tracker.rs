@@ -4,9 +4,10 @@
 //!
 //! The marker (`sql/changes*.sql`) lists the user catalog rows written since the previous
 //! marker (their `xmin` is newer), the units of the objects that depend on them (a view on a
-//! renamed column is written differently), and the keys of the catalogs whose rows can vanish
-//! alone (a dropped index, trigger, constraint or comment), which are compared here with the
-//! keys seen before. Whatever it cannot follow object by object (schemas, roles, operators,
+//! renamed column is written differently), and how many rows the catalogs whose rows can vanish
+//! alone (a dropped index, trigger, constraint or comment) hold: fewer than the keys seen before
+//! plus the new ones means rows were deleted, and their keys (`sql/keys.sql`), compared with
+//! the keys seen before, name the units they belonged to. Whatever it cannot follow object by object (schemas, roles, operators,
 //! collations and other catalogs that only appear by name, the settings that change how the
 //! server writes definitions, several schemas on the search path) makes the next snapshot a
 //! whole one again. The result is always the snapshot a whole read would give: the test
@@ -20,7 +21,8 @@ use sqlx::PgConnection;
 
 use super::model::Snapshot;
 use super::query::{
-    CHANGES_ALL_QUERY, CHANGES_SINCE_QUERY, MIN_SERVER_VERSION_NUM, SNAPSHOT_QUERY, UNITS_QUERY,
+    CHANGES_ALL_QUERY, CHANGES_SINCE_QUERY, KEYS_QUERY, MIN_SERVER_VERSION_NUM, SNAPSHOT_QUERY,
+    UNITS_QUERY,
 };
 use super::rows::{from_rows_by_unit, Row, Units};
 
@@ -80,10 +82,13 @@ struct State {
     extension_members: String,
 }
 
+/// The keys of the user rows of each catalog whose rows can vanish alone.
+type Keys = HashMap<String, Vec<String>>;
+
 /// The change marker, sorted by kind.
 #[derive(Debug, Default)]
 struct Marker {
-    keys: HashMap<String, Vec<String>>,
+    counts: HashMap<String, usize>,
     changed: Vec<(String, Option<String>, String)>,
     dependents: Vec<String>,
     whole: Vec<String>,
@@ -101,6 +106,8 @@ enum Plan {
     Unchanged,
     /// These units.
     Partial(BTreeSet<String>),
+    /// Rows were deleted: the keys are needed to tell which.
+    NeedKeys,
 }
 
 impl Tracker {
@@ -124,12 +131,17 @@ impl Tracker {
             .fetch_all(&mut *conn)
             .await?;
         let marker = Marker::parse(rows).map_err(decode)?;
-        match state.plan(&marker) {
+        let mut plan = state.plan(&marker, None);
+        if plan == Plan::NeedKeys {
+            let keys = read_keys(conn).await?;
+            plan = state.plan(&marker, Some(&keys));
+        }
+        match plan {
             Plan::Whole(reason) => {
                 tracing::debug!(%reason, "whole snapshot");
                 self.whole(conn).await
             }
-            Plan::Unchanged => {
+            Plan::Unchanged | Plan::NeedKeys => {
                 state.horizon = marker.horizon;
                 self.stats.unchanged += 1;
                 Ok(state.snapshot.clone())
@@ -172,6 +184,7 @@ impl Tracker {
             .fetch_all(&mut *conn)
             .await?;
         let marker = Marker::parse(rows).map_err(decode)?;
+        let current = read_keys(conn).await?;
         // Planned at every call, as in `take`: a plan made on an almost empty database is slow
         // on a large one.
         let rows: Vec<Row> = sqlx::query_as(SNAPSHOT_QUERY)
@@ -179,8 +192,7 @@ impl Tracker {
             .fetch_all(&mut *conn)
             .await?;
         let (snapshot, units) = from_rows_by_unit(rows).map_err(decode)?;
-        let mut keys: HashMap<String, HashMap<String, String>> = marker
-            .keys
+        let mut keys: HashMap<String, HashMap<String, String>> = current
             .iter()
             .map(|(catalog, keys)| {
                 let units = keys
@@ -212,10 +224,13 @@ impl Marker {
     fn parse(rows: Vec<MarkerRow>) -> Result<Marker, String> {
         let mut marker = Marker::default();
         let mut horizon = None;
-        for (kind, catalog, key, unit, keys) in rows {
+        for (kind, catalog, key, unit, _) in rows {
             match (kind.as_str(), catalog) {
-                ("keys", Some(catalog)) => {
-                    marker.keys.insert(catalog, keys.unwrap_or_default());
+                ("count", Some(catalog)) => {
+                    let count = key
+                        .and_then(|n| n.parse().ok())
+                        .ok_or("a count without a number")?;
+                    marker.counts.insert(catalog, count);
                 }
                 ("changed", Some(catalog)) => {
                     let unit = unit.ok_or("a changed row without a unit")?;
@@ -245,8 +260,9 @@ impl Marker {
 }
 
 impl State {
-    /// Which units the marker says may have changed; updates the keys seen.
-    fn plan(&mut self, marker: &Marker) -> Plan {
+    /// Which units the marker says may have changed, given the current keys when rows were
+    /// deleted (`NeedKeys` without them); updates the keys seen.
+    fn plan(&mut self, marker: &Marker, current: Option<&Keys>) -> Plan {
         if let Some(reason) = marker.whole.first() {
             return Plan::Whole(format!("changed: {reason}"));
         }
@@ -256,42 +272,55 @@ impl State {
         if marker.extension_members != self.extension_members {
             return Plan::Whole("objects joined or left an extension".into());
         }
-        let mut dirty: BTreeSet<String> = BTreeSet::new();
         let mut changed_keys: HashMap<&str, HashSet<&str>> = HashMap::new();
-        for (catalog, key, unit) in &marker.changed {
-            dirty.insert(unit.clone());
+        for (catalog, key, _) in &marker.changed {
             if let Some(key) = key {
                 changed_keys.entry(catalog).or_default().insert(key);
-                if let Some(seen) = self.keys.get_mut(catalog) {
-                    seen.insert(key.clone(), unit.clone());
-                }
             }
         }
-        for (catalog, keys) in &marker.keys {
+        let mut deleted_units: BTreeSet<String> = BTreeSet::new();
+        for (catalog, &count) in &marker.counts {
             let Some(seen) = self.keys.get_mut(catalog) else {
                 return Plan::Whole(format!("a catalog not seen before: {catalog}"));
             };
-            let current: HashSet<&str> = keys.iter().map(String::as_str).collect();
-            let changed = changed_keys.get(catalog.as_str());
-            // A key that is there now was seen before or changed since (it has a new xmin).
-            if let Some(key) = current
-                .iter()
-                .find(|k| !seen.contains_key(**k) && !changed.is_some_and(|c| c.contains(**k)))
-            {
-                return Plan::Whole(format!("a row of {catalog} appeared unchanged: {key}"));
+            // The rows there now are the ones seen before that were not deleted, and the
+            // changed ones (a new row has a new xmin).
+            let new = changed_keys
+                .get(catalog.as_str())
+                .map_or(0, |c| c.iter().filter(|k| !seen.contains_key(**k)).count());
+            let union = seen.len() + new;
+            if count > union {
+                return Plan::Whole(format!("a row of {catalog} appeared unchanged"));
             }
-            let deleted: Vec<String> = seen
-                .keys()
-                .filter(|k| !current.contains(k.as_str()))
-                .cloned()
-                .collect();
-            if !deleted.is_empty() && WHOLE_ON_DELETE.contains(&catalog.as_str()) {
+            if count == union {
+                continue;
+            }
+            if WHOLE_ON_DELETE.contains(&catalog.as_str()) {
                 return Plan::Whole(format!("rows of {catalog} deleted"));
             }
+            let Some(current) = current else {
+                return Plan::NeedKeys;
+            };
+            let now: HashSet<&str> = current
+                .get(catalog)
+                .map(|keys| keys.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            let deleted: Vec<String> = seen
+                .keys()
+                .filter(|k| !now.contains(k.as_str()))
+                .cloned()
+                .collect();
             for key in deleted {
                 if let Some(unit) = seen.remove(&key) {
-                    dirty.insert(unit);
+                    deleted_units.insert(unit);
                 }
+            }
+        }
+        let mut dirty = deleted_units;
+        for (catalog, key, unit) in &marker.changed {
+            dirty.insert(unit.clone());
+            if let (Some(key), Some(seen)) = (key, self.keys.get_mut(catalog)) {
+                seen.insert(key.clone(), unit.clone());
             }
         }
         dirty.extend(marker.dependents.iter().cloned());
@@ -318,6 +347,15 @@ impl State {
         self.snapshot.objects.extend(read.objects);
         self.units.extend(read_units);
     }
+}
+
+/// The keys of the user rows of every catalog whose rows can vanish alone.
+async fn read_keys(conn: &mut PgConnection) -> Result<Keys, sqlx::Error> {
+    let rows: Vec<MarkerRow> = sqlx::query_as(KEYS_QUERY).fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(_, catalog, _, _, keys)| Some((catalog?, keys.unwrap_or_default())))
+        .collect())
 }
 
 fn decode(message: impl Into<String>) -> sqlx::Error {

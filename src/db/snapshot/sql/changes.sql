@@ -3,11 +3,12 @@
 -- Every catalog row written since the horizon (inserted or updated: an update writes a new row
 -- version) carries a transaction ID at or after it in `xmin`, so `age(xmin) <= age(horizon)`
 -- finds what a migration wrote. Deleted rows leave no version behind: the caller compares the
--- keys listed here with the keys it saw before. Rows are reached through their OID (or
+-- number of rows with the keys it saw before, and on a difference reads the keys (keys.sql). Rows are reached through their OID (or
 -- relation) index from 16384 (FirstNormalObjectId) up, so the built-in rows are never read.
 --
 -- Rows of the result: (kind, catalog, key, unit, keys)
---   'keys'    a catalog and every key of its user rows (deletions show as missing keys);
+--   'count'   a catalog and how many user rows it has (fewer than the keys seen before and the
+--             changed ones: rows were deleted, and keys.sql tells which);
 --   'changed' a row written since the horizon: its catalog, key and unit;
 --   'depends' the unit of an object that depends on a changed one (its definition may name it:
 --             a view on a renamed column, a trigger on a renamed function);
@@ -192,27 +193,27 @@ unit AS (
         END, 'x') AS unit
     FROM owner o
 )
-SELECT 'keys'::text AS kind, k.cat, NULL::text AS key, NULL::text AS unit, k.keys
+SELECT 'count'::text AS kind, k.cat, k.n::text AS key, NULL::text AS unit, NULL::text[]
 FROM (
-    SELECT 'pg_namespace'::text AS cat, array_agg(oid::text) AS keys FROM pg_namespace
+    SELECT 'pg_namespace'::text AS cat, count(*) AS n FROM pg_namespace
     UNION ALL
-    SELECT 'pg_class', array_agg(oid::text) FROM pg_class WHERE oid >= 16384
+    SELECT 'pg_class', count(*) FROM pg_class WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_type', array_agg(oid::text) FROM pg_type WHERE oid >= 16384
+    SELECT 'pg_type', count(*) FROM pg_type WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_proc', array_agg(oid::text) FROM pg_proc WHERE oid >= 16384
+    SELECT 'pg_proc', count(*) FROM pg_proc WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_constraint', array_agg(oid::text) FROM pg_constraint WHERE oid >= 16384
+    SELECT 'pg_constraint', count(*) FROM pg_constraint WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_trigger', array_agg(oid::text) FROM pg_trigger WHERE oid >= 16384
+    SELECT 'pg_trigger', count(*) FROM pg_trigger WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_policy', array_agg(oid::text) FROM pg_policy WHERE oid >= 16384
+    SELECT 'pg_policy', count(*) FROM pg_policy WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_rewrite', array_agg(oid::text) FROM pg_rewrite WHERE oid >= 16384
+    SELECT 'pg_rewrite', count(*) FROM pg_rewrite WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_statistic_ext', array_agg(oid::text) FROM pg_statistic_ext WHERE oid >= 16384
+    SELECT 'pg_statistic_ext', count(*) FROM pg_statistic_ext WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_description', array_agg(d.objoid || '/' || d.classoid || '/' || d.objsubid)
+    SELECT 'pg_description', count(*)
     FROM (SELECT objoid, classoid, objsubid FROM pg_description WHERE objoid >= 16384
           UNION ALL
           SELECT d.objoid, d.classoid, d.objsubid
@@ -220,9 +221,9 @@ FROM (
           JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
           WHERE n.oid < 16384) d
     UNION ALL
-    SELECT 'pg_extension', array_agg(oid::text) FROM pg_extension
+    SELECT 'pg_extension', count(*) FROM pg_extension
     UNION ALL
-    SELECT 'pg_event_trigger', array_agg(oid::text) FROM pg_event_trigger
+    SELECT 'pg_event_trigger', count(*) FROM pg_event_trigger
 ) k
 UNION ALL
 SELECT DISTINCT u.src, u.cat, u.key, u.unit, NULL::text[] FROM unit u

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Marker, Plan, State};
+use super::{Keys, Marker, Plan, State};
 use crate::db::snapshot::Snapshot;
 
 fn state(keys: &[(&str, &[(&str, &str)])]) -> State {
@@ -26,12 +26,10 @@ fn state(keys: &[(&str, &[(&str, &str)])]) -> State {
     }
 }
 
-fn marker(keys: &[(&str, &[&str])], changed: &[(&str, Option<&str>, &str)]) -> Marker {
+/// A marker with these row counts and changed rows.
+fn marker(counts: &[(&str, usize)], changed: &[(&str, Option<&str>, &str)]) -> Marker {
     Marker {
-        keys: keys
-            .iter()
-            .map(|(c, k)| (c.to_string(), k.iter().map(|k| k.to_string()).collect()))
-            .collect(),
+        counts: counts.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
         changed: changed
             .iter()
             .map(|(c, k, u)| (c.to_string(), k.map(str::to_string), u.to_string()))
@@ -44,6 +42,13 @@ fn marker(keys: &[(&str, &[&str])], changed: &[(&str, Option<&str>, &str)]) -> M
     }
 }
 
+fn keys(catalog: &str, keys: &[&str]) -> Keys {
+    Keys::from([(
+        catalog.to_string(),
+        keys.iter().map(|k| k.to_string()).collect(),
+    )])
+}
+
 fn partial(units: &[&str]) -> Plan {
     Plan::Partial(units.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>())
 }
@@ -52,7 +57,7 @@ fn partial(units: &[&str]) -> Plan {
 fn nothing_changed_reads_nothing() {
     let mut s = state(&[("pg_class", &[("10", "r10")])]);
     assert_eq!(
-        s.plan(&marker(&[("pg_class", &["10"])], &[])),
+        s.plan(&marker(&[("pg_class", 1)], &[]), None),
         Plan::Unchanged
     );
 }
@@ -61,14 +66,14 @@ fn nothing_changed_reads_nothing() {
 fn changed_rows_and_their_dependents_are_re_read_with_the_global_unit() {
     let mut s = state(&[("pg_class", &[("10", "r10")])]);
     let mut m = marker(
-        &[("pg_class", &["10", "11"])],
+        &[("pg_class", 2)],
         &[
             ("pg_class", Some("11"), "r11"),
             ("pg_attribute", None, "r10"),
         ],
     );
     m.dependents.push("r20".into());
-    assert_eq!(s.plan(&m), partial(&["g", "r10", "r11", "r20"]));
+    assert_eq!(s.plan(&m, None), partial(&["g", "r10", "r11", "r20"]));
     assert_eq!(s.keys["pg_class"]["11"], "r11", "the new key is remembered");
 }
 
@@ -76,54 +81,56 @@ fn changed_rows_and_their_dependents_are_re_read_with_the_global_unit() {
 fn a_deleted_row_re_reads_the_unit_it_belonged_to() {
     // A trigger (key 30) of table 10 dropped: nothing else changed.
     let mut s = state(&[("pg_trigger", &[("30", "r10"), ("31", "r12")])]);
-    assert_eq!(
-        s.plan(&marker(&[("pg_trigger", &["31"])], &[])),
-        partial(&["g", "r10"])
-    );
+    let m = marker(&[("pg_trigger", 1)], &[]);
+    assert_eq!(s.plan(&m, None), Plan::NeedKeys);
+    assert_eq!(s.keys["pg_trigger"].len(), 2, "nothing forgotten yet");
+    let current = keys("pg_trigger", &["31"]);
+    assert_eq!(s.plan(&m, Some(&current)), partial(&["g", "r10"]));
     assert!(!s.keys["pg_trigger"].contains_key("30"));
 }
 
 #[test]
+fn a_row_deleted_and_another_added_is_seen_by_the_count() {
+    // Constraint 40 of table 10 replaced by constraint 41 (a new key, changed).
+    let mut s = state(&[("pg_constraint", &[("40", "r10"), ("50", "r12")])]);
+    let m = marker(
+        &[("pg_constraint", 2)],
+        &[("pg_constraint", Some("41"), "r10")],
+    );
+    assert_eq!(s.plan(&m, None), Plan::NeedKeys);
+    let current = keys("pg_constraint", &["41", "50"]);
+    assert_eq!(s.plan(&m, Some(&current)), partial(&["g", "r10"]));
+}
+
+#[test]
 fn untrackable_changes_make_a_whole_snapshot() {
-    let plan = |mut s: State, m: Marker| matches!(s.plan(&m), Plan::Whole(_));
-    let base = || {
-        state(&[
+    let whole = |m: Marker| {
+        let mut s = state(&[
             ("pg_namespace", &[("2200", "x")]),
             ("pg_proc", &[("40", "f40")]),
-        ])
+        ]);
+        matches!(s.plan(&m, None), Plan::Whole(_))
     };
-    let keys: &[(&str, &[&str])] = &[("pg_namespace", &["2200"]), ("pg_proc", &["40"])];
-    assert!(!plan(base(), marker(keys, &[])));
+    let counts = [("pg_namespace", 1), ("pg_proc", 1)];
+    assert!(!whole(marker(&counts, &[])));
     // A change that cannot be tracked, a reason from the server, other settings.
-    assert!(plan(base(), marker(keys, &[("pg_class", Some("9"), "x")])));
-    let mut m = marker(keys, &[]);
+    assert!(whole(marker(&counts, &[("pg_class", Some("9"), "x")])));
+    let mut m = marker(&counts, &[]);
     m.whole.push("schemas".into());
-    assert!(plan(base(), m));
-    let mut m = marker(keys, &[]);
+    assert!(whole(m));
+    let mut m = marker(&counts, &[]);
     m.settings = "other".into();
-    assert!(plan(base(), m));
+    assert!(whole(m));
     // A schema or a function deleted.
-    assert!(plan(
-        base(),
-        marker(&[("pg_namespace", &[]), ("pg_proc", &["40"])], &[])
-    ));
-    assert!(plan(
-        base(),
-        marker(&[("pg_namespace", &["2200"]), ("pg_proc", &[])], &[])
-    ));
-    // A key that is new but not changed: the marker missed something.
-    assert!(plan(
-        base(),
-        marker(
-            &[("pg_namespace", &["2200"]), ("pg_proc", &["40", "41"])],
-            &[]
-        )
-    ));
+    assert!(whole(marker(&[("pg_namespace", 0), ("pg_proc", 1)], &[])));
+    assert!(whole(marker(&[("pg_namespace", 1), ("pg_proc", 0)], &[])));
+    // More rows than seen and changed: the marker missed something.
+    assert!(whole(marker(&[("pg_namespace", 1), ("pg_proc", 2)], &[])));
 }
 
 #[test]
 fn ignored_changes_read_nothing() {
     let mut s = state(&[("pg_class", &[])]);
-    let m = marker(&[("pg_class", &["50"])], &[("pg_class", Some("50"), "-")]);
-    assert_eq!(s.plan(&m), Plan::Unchanged);
+    let m = marker(&[("pg_class", 1)], &[("pg_class", Some("50"), "-")]);
+    assert_eq!(s.plan(&m, None), Plan::Unchanged);
 }
