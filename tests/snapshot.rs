@@ -1145,6 +1145,8 @@ const TRICKY_STEPS: &[&str] = &[
     "COMMENT ON TABLE a IS 'the a'; COMMENT ON CONSTRAINT a_pkey ON a IS 'key'",
     "COMMENT ON SCHEMA public IS 'ours'",
     "COMMENT ON SCHEMA public IS 'standard public schema'",
+    "COMMENT ON EXTENSION plpgsql IS 'ours'",
+    "COMMENT ON EXTENSION plpgsql IS 'PL/pgSQL procedural language'",
     "GRANT SELECT ON a TO {role}; GRANT UPDATE (y) ON a TO {role}",
     "REVOKE SELECT ON a FROM {role}",
     "ALTER ROLE {role} RENAME TO {role}_renamed",

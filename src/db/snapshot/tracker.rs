@@ -21,12 +21,12 @@ use sqlx::PgConnection;
 
 use super::model::Snapshot;
 use super::query::{
-    CHANGES_ALL_QUERY, CHANGES_SINCE_QUERY, KEYS_QUERY, MIN_SERVER_VERSION_NUM, SNAPSHOT_QUERY,
-    UNITS_QUERY,
+    snapshot_query, units_query, UnitKinds, CHANGES_ALL_QUERY, CHANGES_SINCE_QUERY, KEYS_QUERY,
+    MIN_SERVER_VERSION_NUM,
 };
 use super::rows::{from_rows_by_unit, Row, Units};
 
-/// The global unit: schemas, extensions and event triggers, re-read by every partial snapshot.
+/// The global unit: schemas, extensions and event triggers.
 const GLOBAL: &str = "g";
 /// A change that shows in no snapshot (a TOAST table).
 const IGNORED: &str = "-";
@@ -153,10 +153,17 @@ impl Tracker {
                         .filter_map(|u| u.strip_prefix(prefix)?.parse().ok().map(Oid))
                         .collect()
                 };
-                let rows: Vec<Row> = sqlx::query_as(UNITS_QUERY)
-                    .bind(ids('r'))
-                    .bind(ids('t'))
-                    .bind(ids('f'))
+                let (rels, types, funcs) = (ids('r'), ids('t'), ids('f'));
+                let kinds = UnitKinds {
+                    global: units.contains(GLOBAL),
+                    relations: !rels.is_empty(),
+                    types: !types.is_empty(),
+                    functions: !funcs.is_empty(),
+                };
+                let rows: Vec<Row> = sqlx::query_as(units_query(kinds))
+                    .bind(rels)
+                    .bind(types)
+                    .bind(funcs)
                     .fetch_all(&mut *conn)
                     .await?;
                 let (read, read_units) = from_rows_by_unit(rows).map_err(decode)?;
@@ -187,7 +194,7 @@ impl Tracker {
         let current = read_keys(conn).await?;
         // Planned at every call, as in `take`: a plan made on an almost empty database is slow
         // on a large one.
-        let rows: Vec<Row> = sqlx::query_as(SNAPSHOT_QUERY)
+        let rows: Vec<Row> = sqlx::query_as(snapshot_query())
             .persistent(false)
             .fetch_all(&mut *conn)
             .await?;
@@ -331,7 +338,6 @@ impl State {
         if dirty.is_empty() {
             Plan::Unchanged
         } else {
-            dirty.insert(GLOBAL.to_string());
             Plan::Partial(dirty)
         }
     }

@@ -52,12 +52,18 @@ changed AS (
     FROM pg_description d
     WHERE d.objoid >= 16384 AND (age(d.xmin) <= (SELECT bound FROM h))
     UNION ALL
-    -- Comments on schemas made by initdb (public).
+    -- Comments on the schemas and extensions made by initdb (public, plpgsql).
     SELECT 'pg_description', d.objoid || '/' || d.classoid || '/' || d.objsubid, d.classoid,
            d.objoid
     FROM pg_namespace n
     JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
     WHERE n.oid < 16384 AND (age(d.xmin) <= (SELECT bound FROM h))
+    UNION ALL
+    SELECT 'pg_description', d.objoid || '/' || d.classoid || '/' || d.objsubid, d.classoid,
+           d.objoid
+    FROM pg_extension e
+    JOIN pg_description d ON d.objoid = e.oid AND d.classoid = 'pg_extension'::regclass
+    WHERE e.oid < 16384 AND (age(d.xmin) <= (SELECT bound FROM h))
     UNION ALL
     SELECT 'pg_extension', e.oid::text, 'pg_extension'::regclass, e.oid
     FROM pg_extension e WHERE age(e.xmin) <= (SELECT bound FROM h)
@@ -219,7 +225,12 @@ FROM (
           SELECT d.objoid, d.classoid, d.objsubid
           FROM pg_namespace n
           JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
-          WHERE n.oid < 16384) d
+          WHERE n.oid < 16384
+          UNION ALL
+          SELECT d.objoid, d.classoid, d.objsubid
+          FROM pg_extension e
+          JOIN pg_description d ON d.objoid = e.oid AND d.classoid = 'pg_extension'::regclass
+          WHERE e.oid < 16384) d
     UNION ALL
     SELECT 'pg_extension', count(*) FROM pg_extension
     UNION ALL

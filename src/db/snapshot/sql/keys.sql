@@ -26,7 +26,12 @@ FROM (
           SELECT d.objoid, d.classoid, d.objsubid
           FROM pg_namespace n
           JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
-          WHERE n.oid < 16384) d
+          WHERE n.oid < 16384
+          UNION ALL
+          SELECT d.objoid, d.classoid, d.objsubid
+          FROM pg_extension e
+          JOIN pg_description d ON d.objoid = e.oid AND d.classoid = 'pg_extension'::regclass
+          WHERE e.oid < 16384) d
     UNION ALL
     SELECT 'pg_extension', array_agg(oid::text) FROM pg_extension
     UNION ALL

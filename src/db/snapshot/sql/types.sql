@@ -1,5 +1,5 @@
 -- Enum types (labels in order), domain types (base type, default, not null, collation, check
--- constraints by name), composite types (attributes in order) and range types.
+-- constraints by name) and range types.
 SELECT 'enum-type', t.qname,
        ARRAY['labels', coalesce((
            SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
@@ -28,23 +28,6 @@ JOIN pg_type b ON b.oid = t.typbasetype
 LEFT JOIN pg_description dc
        ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
 WHERE t.typtype = 'd'
-UNION ALL
-SELECT 'composite-type', t.qname,
-       ARRAY['attributes', coalesce((
-           SELECT string_agg(
-                      format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))
-                      || CASE WHEN a.attcollation <> at.typcollation
-                              THEN ' COLLATE ' || a.attcollation::regcollation::text
-                              ELSE '' END,
-                      ', ' ORDER BY a.attnum)
-           FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
-           WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '')],
-       dc.description, t.typacl, 'T', t.typowner, NULL::oid, 'r' || t.typrelid
-FROM typ t
-JOIN pg_class c ON c.oid = t.typrelid
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
-WHERE t.typtype = 'c' AND c.relkind = 'c'
 UNION ALL
 SELECT 'range-type', t.qname,
        ARRAY['subtype', format_type(r.rngsubtype, NULL),
