@@ -227,8 +227,9 @@ pub async fn check(
                     needs_rebuild = true;
                 }
                 Ok(()) => {
-                    let after_down = take(&mut tracker, &mut conn).await?;
-                    let difference = schema_diff(&before, &after_down);
+                    // Only compared: the tracker's own snapshot, not a copy.
+                    let after_down = refresh(&mut tracker, &mut conn).await?;
+                    let difference = schema_diff(&before, after_down);
                     classify_down(&difference, options, &mut result);
                     match run_file(&mut conn, &m.up, m.no_transaction).await {
                         Err(message) => {
@@ -240,8 +241,8 @@ pub async fn check(
                             needs_rebuild = true;
                         }
                         Ok(()) => {
-                            let again = take(&mut tracker, &mut conn).await?;
-                            let difference = schema_diff(&after_up, &again);
+                            let again = refresh(&mut tracker, &mut conn).await?;
+                            let difference = schema_diff(&after_up, again);
                             let real = if options.ignore_column_order {
                                 difference.without_column_order()
                             } else {
@@ -491,8 +492,15 @@ async fn rebuild(
 }
 
 async fn take(tracker: &mut Tracker, conn: &mut PgConnection) -> Result<Snapshot, MigrateError> {
+    refresh(tracker, conn).await.cloned()
+}
+
+async fn refresh<'t>(
+    tracker: &'t mut Tracker,
+    conn: &mut PgConnection,
+) -> Result<&'t Snapshot, MigrateError> {
     tracker
-        .take(conn)
+        .refresh(conn)
         .await
         .map_err(|source| MigrateError::Database {
             action: "take a schema snapshot".into(),

@@ -123,6 +123,21 @@ impl Tracker {
 
     /// The schema of the database `conn` is connected to, as [`super::take`] would read it.
     pub async fn take(&mut self, conn: &mut PgConnection) -> Result<Snapshot, sqlx::Error> {
+        self.refresh(conn).await.cloned()
+    }
+
+    /// Like [`Tracker::take`], but lends the tracker's own snapshot instead of a copy: cheaper
+    /// when the snapshot is only compared before the next one is taken.
+    pub async fn refresh(&mut self, conn: &mut PgConnection) -> Result<&Snapshot, sqlx::Error> {
+        self.update(conn).await?;
+        match &self.state {
+            Some(state) => Ok(&state.snapshot),
+            None => Err(decode("no snapshot after an update")),
+        }
+    }
+
+    /// Brings the tracker's snapshot up to date.
+    async fn update(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         let Some(state) = self.state.as_mut() else {
             return self.whole(conn).await;
         };
@@ -144,7 +159,7 @@ impl Tracker {
             Plan::Unchanged | Plan::NeedKeys => {
                 state.horizon = marker.horizon;
                 self.stats.unchanged += 1;
-                Ok(state.snapshot.clone())
+                Ok(())
             }
             Plan::Partial(units) => {
                 let ids = |prefix: char| -> Vec<Oid> {
@@ -170,13 +185,13 @@ impl Tracker {
                 state.replace(&units, read, read_units);
                 state.horizon = marker.horizon;
                 self.stats.partial += 1;
-                Ok(state.snapshot.clone())
+                Ok(())
             }
         }
     }
 
     /// A whole snapshot, and the marker's baseline taken just before it.
-    async fn whole(&mut self, conn: &mut PgConnection) -> Result<Snapshot, sqlx::Error> {
+    async fn whole(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         if let Some(version) = conn.server_version_num() {
             if version < MIN_SERVER_VERSION_NUM {
                 return Err(sqlx::Error::Configuration(
@@ -215,7 +230,7 @@ impl Tracker {
             }
         }
         self.state = Some(State {
-            snapshot: snapshot.clone(),
+            snapshot,
             units,
             keys,
             horizon: marker.horizon,
@@ -223,7 +238,7 @@ impl Tracker {
             extension_members: marker.extension_members,
         });
         self.stats.whole += 1;
-        Ok(snapshot)
+        Ok(())
     }
 }
 
