@@ -3,8 +3,9 @@
 -- Every catalog row written since the horizon (inserted or updated: an update writes a new row
 -- version) carries a transaction ID at or after it in `xmin`, so `age(xmin) <= age(horizon)`
 -- finds what a migration wrote. Deleted rows leave no version behind: the caller compares the
--- number of rows with the keys it saw before, and on a difference reads the keys (keys.sql). Rows are reached through their OID (or
--- relation) index from 16384 (FirstNormalObjectId) up, so the built-in rows are never read.
+-- number of rows with the keys it saw before, and on a difference reads the keys (keys.sql). Only
+-- user rows are asked for (OIDs from 16384, FirstNormalObjectId, up), which the OID indexes find
+-- without reading the built-in ones.
 --
 -- Rows of the result: (kind, catalog, key, unit, keys)
 --   'count'   a catalog and how many user rows it has (fewer than the keys seen before and the
@@ -17,59 +18,105 @@
 --             roles' names), and how many objects belong to extensions.
 -- Units are as in finish.sql ('r', 't', 'f' and an OID, or 'g'), plus '-' for a change that
 -- shows in no snapshot (a TOAST table) and 'x' for one that cannot be tracked.
+-- The catalogs whose rows can vanish alone, each read once: how many user rows it holds, and
+-- the keys and objects of those written since the horizon.
+counted AS MATERIALIZED (
+    SELECT 'pg_class'::text AS cat, count(*) AS n,
+           array_agg(c.oid::text) FILTER (WHERE age(c.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_class'::regclass::oid)
+               FILTER (WHERE age(c.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(c.oid) FILTER (WHERE age(c.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_class c WHERE c.oid >= 16384
+    UNION ALL
+    SELECT 'pg_type'::text AS cat, count(*) AS n,
+           array_agg(t.oid::text) FILTER (WHERE age(t.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_type'::regclass::oid)
+               FILTER (WHERE age(t.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(t.oid) FILTER (WHERE age(t.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_type t WHERE t.oid >= 16384
+    UNION ALL
+    SELECT 'pg_proc'::text AS cat, count(*) AS n,
+           array_agg(p.oid::text) FILTER (WHERE age(p.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_proc'::regclass::oid)
+               FILTER (WHERE age(p.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(p.oid) FILTER (WHERE age(p.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_proc p WHERE p.oid >= 16384
+    UNION ALL
+    SELECT 'pg_constraint'::text AS cat, count(*) AS n,
+           array_agg(c.oid::text) FILTER (WHERE age(c.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_constraint'::regclass::oid)
+               FILTER (WHERE age(c.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(c.oid) FILTER (WHERE age(c.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_constraint c WHERE c.oid >= 16384
+    UNION ALL
+    SELECT 'pg_trigger'::text AS cat, count(*) AS n,
+           array_agg(t.oid::text) FILTER (WHERE age(t.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_trigger'::regclass::oid)
+               FILTER (WHERE age(t.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(t.oid) FILTER (WHERE age(t.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_trigger t WHERE t.oid >= 16384
+    UNION ALL
+    SELECT 'pg_policy'::text AS cat, count(*) AS n,
+           array_agg(p.oid::text) FILTER (WHERE age(p.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_policy'::regclass::oid)
+               FILTER (WHERE age(p.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(p.oid) FILTER (WHERE age(p.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_policy p WHERE p.oid >= 16384
+    UNION ALL
+    SELECT 'pg_rewrite'::text AS cat, count(*) AS n,
+           array_agg(w.oid::text) FILTER (WHERE age(w.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_rewrite'::regclass::oid)
+               FILTER (WHERE age(w.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(w.oid) FILTER (WHERE age(w.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_rewrite w WHERE w.oid >= 16384
+    UNION ALL
+    SELECT 'pg_statistic_ext'::text AS cat, count(*) AS n,
+           array_agg(s.oid::text) FILTER (WHERE age(s.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_statistic_ext'::regclass::oid)
+               FILTER (WHERE age(s.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(s.oid) FILTER (WHERE age(s.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_statistic_ext s WHERE s.oid >= 16384
+    UNION ALL
+    SELECT 'pg_description'::text AS cat, count(*) AS n,
+           array_agg(d.objoid || '/' || d.classoid || '/' || d.objsubid)
+               FILTER (WHERE age(d.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg(d.classoid) FILTER (WHERE age(d.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(d.objoid) FILTER (WHERE age(d.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM (SELECT objoid, classoid, objsubid, xmin FROM pg_description WHERE objoid >= 16384
+          UNION ALL
+          -- Comments on the schemas and extensions made by initdb (public, plpgsql).
+          SELECT d.objoid, d.classoid, d.objsubid, d.xmin
+          FROM pg_namespace n
+          JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
+          WHERE n.oid < 16384
+          UNION ALL
+          SELECT d.objoid, d.classoid, d.objsubid, d.xmin
+          FROM pg_extension e
+          JOIN pg_description d ON d.objoid = e.oid AND d.classoid = 'pg_extension'::regclass
+          WHERE e.oid < 16384) d
+    UNION ALL
+    SELECT 'pg_extension'::text AS cat, count(*) AS n,
+           array_agg(e.oid::text) FILTER (WHERE age(e.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_extension'::regclass::oid)
+               FILTER (WHERE age(e.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(e.oid) FILTER (WHERE age(e.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_extension e
+    UNION ALL
+    SELECT 'pg_event_trigger'::text AS cat, count(*) AS n,
+           array_agg(e.oid::text) FILTER (WHERE age(e.xmin) <= (SELECT bound FROM h)) AS keys,
+           array_agg('pg_event_trigger'::regclass::oid)
+               FILTER (WHERE age(e.xmin) <= (SELECT bound FROM h)) AS classids,
+           array_agg(e.oid) FILTER (WHERE age(e.xmin) <= (SELECT bound FROM h)) AS objids
+    FROM pg_event_trigger e
+),
 changed AS (
-    SELECT 'pg_class'::text AS cat, c.oid::text AS key, 'pg_class'::regclass::oid AS classid,
-           c.oid AS objid
-    FROM pg_class c WHERE c.oid >= 16384 AND (age(c.xmin) <= (SELECT bound FROM h))
+    SELECT c.cat, x.key, x.classid, x.objid
+    FROM counted c
+    CROSS JOIN LATERAL unnest(c.keys, c.classids, c.objids) AS x(key, classid, objid)
     UNION ALL
     SELECT 'pg_attribute', NULL, 'pg_class'::regclass, a.attrelid
     FROM pg_attribute a
     WHERE a.attrelid >= 16384 AND a.attnum > 0 AND (age(a.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_type', t.oid::text, 'pg_type'::regclass, t.oid
-    FROM pg_type t WHERE t.oid >= 16384 AND (age(t.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_proc', p.oid::text, 'pg_proc'::regclass, p.oid
-    FROM pg_proc p WHERE p.oid >= 16384 AND (age(p.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_constraint', c.oid::text, 'pg_constraint'::regclass, c.oid
-    FROM pg_constraint c WHERE c.oid >= 16384 AND (age(c.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_trigger', t.oid::text, 'pg_trigger'::regclass, t.oid
-    FROM pg_trigger t WHERE t.oid >= 16384 AND (age(t.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_policy', p.oid::text, 'pg_policy'::regclass, p.oid
-    FROM pg_policy p WHERE p.oid >= 16384 AND (age(p.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_rewrite', w.oid::text, 'pg_rewrite'::regclass, w.oid
-    FROM pg_rewrite w WHERE w.oid >= 16384 AND (age(w.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_statistic_ext', s.oid::text, 'pg_statistic_ext'::regclass, s.oid
-    FROM pg_statistic_ext s WHERE s.oid >= 16384 AND (age(s.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_description', d.objoid || '/' || d.classoid || '/' || d.objsubid, d.classoid,
-           d.objoid
-    FROM pg_description d
-    WHERE d.objoid >= 16384 AND (age(d.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    -- Comments on the schemas and extensions made by initdb (public, plpgsql).
-    SELECT 'pg_description', d.objoid || '/' || d.classoid || '/' || d.objsubid, d.classoid,
-           d.objoid
-    FROM pg_namespace n
-    JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
-    WHERE n.oid < 16384 AND (age(d.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_description', d.objoid || '/' || d.classoid || '/' || d.objsubid, d.classoid,
-           d.objoid
-    FROM pg_extension e
-    JOIN pg_description d ON d.objoid = e.oid AND d.classoid = 'pg_extension'::regclass
-    WHERE e.oid < 16384 AND (age(d.xmin) <= (SELECT bound FROM h))
-    UNION ALL
-    SELECT 'pg_extension', e.oid::text, 'pg_extension'::regclass, e.oid
-    FROM pg_extension e WHERE age(e.xmin) <= (SELECT bound FROM h)
-    UNION ALL
-    SELECT 'pg_event_trigger', e.oid::text, 'pg_event_trigger'::regclass, e.oid
-    FROM pg_event_trigger e WHERE age(e.xmin) <= (SELECT bound FROM h)
     -- The catalogs below lose a row only together with a row of one above (an index's pg_index
     -- row with its pg_class row, a default with its column's `atthasdef`, an inheritance with
     -- the child's `attinhcount`), so their keys are not needed.
@@ -199,43 +246,10 @@ unit AS (
         END, 'x') AS unit
     FROM owner o
 )
-SELECT 'count'::text AS kind, k.cat, k.n::text AS key, NULL::text AS unit, NULL::text[]
-FROM (
-    SELECT 'pg_namespace'::text AS cat, count(*) AS n FROM pg_namespace
-    UNION ALL
-    SELECT 'pg_class', count(*) FROM pg_class WHERE oid >= 16384
-    UNION ALL
-    SELECT 'pg_type', count(*) FROM pg_type WHERE oid >= 16384
-    UNION ALL
-    SELECT 'pg_proc', count(*) FROM pg_proc WHERE oid >= 16384
-    UNION ALL
-    SELECT 'pg_constraint', count(*) FROM pg_constraint WHERE oid >= 16384
-    UNION ALL
-    SELECT 'pg_trigger', count(*) FROM pg_trigger WHERE oid >= 16384
-    UNION ALL
-    SELECT 'pg_policy', count(*) FROM pg_policy WHERE oid >= 16384
-    UNION ALL
-    SELECT 'pg_rewrite', count(*) FROM pg_rewrite WHERE oid >= 16384
-    UNION ALL
-    SELECT 'pg_statistic_ext', count(*) FROM pg_statistic_ext WHERE oid >= 16384
-    UNION ALL
-    SELECT 'pg_description', count(*)
-    FROM (SELECT objoid, classoid, objsubid FROM pg_description WHERE objoid >= 16384
-          UNION ALL
-          SELECT d.objoid, d.classoid, d.objsubid
-          FROM pg_namespace n
-          JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
-          WHERE n.oid < 16384
-          UNION ALL
-          SELECT d.objoid, d.classoid, d.objsubid
-          FROM pg_extension e
-          JOIN pg_description d ON d.objoid = e.oid AND d.classoid = 'pg_extension'::regclass
-          WHERE e.oid < 16384) d
-    UNION ALL
-    SELECT 'pg_extension', count(*) FROM pg_extension
-    UNION ALL
-    SELECT 'pg_event_trigger', count(*) FROM pg_event_trigger
-) k
+SELECT 'count'::text AS kind, c.cat, c.n::text AS key, NULL::text AS unit, NULL::text[]
+FROM counted c
+UNION ALL
+SELECT 'count', 'pg_namespace', count(*)::text, NULL, NULL FROM pg_namespace
 UNION ALL
 SELECT DISTINCT u.src, u.cat, u.key, u.unit, NULL::text[] FROM unit u
 UNION ALL
@@ -248,21 +262,36 @@ FROM (
     UNION ALL
     SELECT 'operators, classes, families, collations, languages, access methods, servers, '
            || 'wrappers, text search, conversions, casts, tablespaces'
-    WHERE EXISTS (SELECT 1 FROM pg_operator x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_opclass x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_opfamily x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_collation x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_language x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_am x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_foreign_server x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_foreign_data_wrapper x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_ts_config x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_ts_dict x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_ts_parser x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_ts_template x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_conversion x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_cast x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
-       OR EXISTS (SELECT 1 FROM pg_tablespace x WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+    WHERE EXISTS (SELECT 1 FROM pg_operator x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_opclass x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_opfamily x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_collation x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_language x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_am x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_foreign_server x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_foreign_data_wrapper x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_ts_config x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_ts_dict x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_ts_parser x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_ts_template x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_conversion x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_cast x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
+       OR EXISTS (SELECT 1 FROM pg_tablespace x
+                  WHERE x.oid >= 16384 AND age(x.xmin) <= (SELECT bound FROM h))
     UNION ALL
     -- With more than one schema on the search path, a new object can hide another one of the
     -- same name and change how every reference to it is written.
