@@ -82,10 +82,13 @@ impl<'e> Scratch<'e> {
         let mut conn = PgConnection::connect_with(&self.info().options())
             .await
             .map_err(database)?;
-        sqlx::query("SELECT set_config('synchronous_commit', 'off', false), set_config('jit', 'off', false)")
-            .execute(&mut conn)
-            .await
-            .map_err(database)?;
+        sqlx::query(
+            "SELECT set_config('synchronous_commit', 'off', false), \
+                    set_config('jit', 'off', false)",
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(database)?;
         Ok(conn)
     }
 

@@ -7,12 +7,13 @@
 //! renamed column is written differently), and how many rows the catalogs whose rows can vanish
 //! alone (a dropped index, trigger, constraint or comment) hold: fewer than the keys seen before
 //! plus the new ones means rows were deleted, and their keys (`sql/keys.sql`), compared with
-//! the keys seen before, name the units they belonged to. Whatever it cannot follow object by object (schemas, roles, operators,
-//! collations and other catalogs that only appear by name, the settings that change how the
-//! server writes definitions, several schemas on the search path) makes the next snapshot a
-//! whole one again. The result is always the snapshot a whole read would give: the test
-//! `incremental_snapshots_equal_whole_ones` in tests/snapshot.rs compares them after every step
-//! of the coverage cases and migration chains.
+//! the keys seen before, name the units they belonged to. Whatever it cannot follow object by
+//! object (schemas, role names, operators, collations and other catalogs that only appear by
+//! name, temporary objects, extension membership, the settings that change how the server
+//! writes definitions, several schemas on the search path, a dropped function) makes the next
+//! snapshot a whole one again. The result is always the snapshot a whole read would give: the
+//! test `incremental_snapshots_equal_whole_ones` in tests/snapshot.rs compares them after every
+//! step of the coverage cases and migration chains.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
