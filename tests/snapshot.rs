@@ -1123,3 +1123,229 @@ fn snapshot_timing() {
         session.drop_database(db);
     }
 }
+
+/// Steps that change what other objects' definitions say without touching their own catalog
+/// rows (renames of referenced columns, tables, types and functions), drop and re-create
+/// objects under the same name, and make untrackable changes (schemas, settings, a temporary
+/// table hiding a table, an extension). `{role}` is the test's role.
+const TRICKY_STEPS: &[&str] = &[
+    "CREATE TABLE a (id integer PRIMARY KEY, x integer, y text DEFAULT 'q')",
+    "CREATE VIEW va AS SELECT id, x FROM a WHERE x > 0",
+    "CREATE VIEW vb AS SELECT * FROM va",
+    "ALTER TABLE a RENAME COLUMN x TO x2",
+    "ALTER TABLE a RENAME TO a2",
+    "ALTER TABLE a2 RENAME TO a",
+    "ALTER VIEW va RENAME COLUMN x TO x_renamed",
+    "CREATE TYPE mood AS ENUM ('sad')",
+    "ALTER TABLE a ADD COLUMN m mood, ADD COLUMN ms mood[]",
+    "ALTER TYPE mood ADD VALUE 'happy'",
+    "ALTER TYPE mood RENAME TO feeling",
+    "COMMENT ON COLUMN a.y IS 'why'",
+    "COMMENT ON COLUMN a.y IS NULL",
+    "COMMENT ON TABLE a IS 'the a'; COMMENT ON CONSTRAINT a_pkey ON a IS 'key'",
+    "COMMENT ON SCHEMA public IS 'ours'",
+    "COMMENT ON SCHEMA public IS 'standard public schema'",
+    "COMMENT ON EXTENSION plpgsql IS 'ours'",
+    "COMMENT ON EXTENSION plpgsql IS 'PL/pgSQL procedural language'",
+    "GRANT SELECT ON a TO {role}; GRANT UPDATE (y) ON a TO {role}",
+    "REVOKE SELECT ON a FROM {role}",
+    "ALTER ROLE {role} RENAME TO {role}_renamed",
+    "ALTER ROLE {role}_renamed RENAME TO {role}",
+    "CREATE FUNCTION f(i integer) RETURNS integer LANGUAGE sql AS 'SELECT i'",
+    "ALTER TABLE a ALTER COLUMN x2 SET DEFAULT f(1)",
+    "CREATE OR REPLACE FUNCTION f(i integer) RETURNS integer LANGUAGE sql AS 'SELECT i + 1'",
+    "ALTER FUNCTION f(integer) RENAME TO g",
+    "CREATE FUNCTION g(i numeric) RETURNS integer LANGUAGE sql AS 'SELECT 2'",
+    "DROP FUNCTION g(numeric)",
+    "CREATE FUNCTION trf() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$",
+    "CREATE TRIGGER tr BEFORE INSERT ON a FOR EACH ROW EXECUTE FUNCTION trf()",
+    "ALTER FUNCTION trf() RENAME TO trf2",
+    "ALTER TABLE a DISABLE TRIGGER tr",
+    "DROP TRIGGER tr ON a",
+    "CREATE POLICY pol ON a USING (x2 > 0)",
+    "ALTER TABLE a RENAME COLUMN x2 TO x3",
+    "ALTER POLICY pol ON a TO {role}",
+    "DROP POLICY pol ON a",
+    "CREATE INDEX a_y_idx ON a (y)",
+    "ALTER INDEX a_y_idx RENAME TO a_y_idx2",
+    "DROP INDEX a_y_idx2",
+    "CREATE TABLE b (id integer PRIMARY KEY, a_id integer REFERENCES a)",
+    "ALTER TABLE a RENAME COLUMN id TO aid",
+    "ALTER TABLE b DROP CONSTRAINT b_a_id_fkey",
+    "DROP VIEW vb; DROP VIEW va",
+    "CREATE VIEW va AS SELECT aid FROM a",
+    "CREATE SEQUENCE s OWNED BY a.y",
+    "ALTER TABLE a RENAME COLUMN y TO y2",
+    "ALTER SEQUENCE s OWNED BY NONE",
+    "ALTER TABLE a ADD COLUMN n integer GENERATED ALWAYS AS IDENTITY",
+    "ALTER TABLE a ALTER COLUMN n DROP IDENTITY",
+    "CREATE DOMAIN pos AS integer CONSTRAINT pos_check CHECK (VALUE > 0)",
+    "ALTER DOMAIN pos DROP CONSTRAINT pos_check",
+    "ALTER TABLE a ADD COLUMN z integer; CREATE STATISTICS st (dependencies) ON aid, z FROM a",
+    "ALTER TABLE a RENAME COLUMN z TO z2",
+    "DROP STATISTICS st",
+    "CREATE RULE r AS ON INSERT TO b DO ALSO NOTIFY b",
+    "DROP RULE r ON b",
+    "CREATE MATERIALIZED VIEW mv AS SELECT aid FROM a; CREATE INDEX mv_idx ON mv (aid)",
+    "CREATE TABLE p (k integer) PARTITION BY RANGE (k); \
+     CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10)",
+    "ALTER TABLE p DETACH PARTITION p1",
+    "CREATE TABLE c (v integer); CREATE TABLE c2 () INHERITS (c)",
+    "ALTER TABLE c2 NO INHERIT c",
+    "CREATE TYPE pair AS (l integer, r text)",
+    "ALTER TYPE pair RENAME ATTRIBUTE r TO rr",
+    "CREATE TEMPORARY TABLE a (hides integer)",
+    "DROP TABLE pg_temp.a",
+    "CREATE SCHEMA app; CREATE TABLE app.t (id integer)",
+    "ALTER SCHEMA app RENAME TO app2",
+    "SET search_path = app2, public",
+    "RESET search_path",
+    "SET TimeZone = 'America/New_York'",
+    "RESET TimeZone",
+    "CREATE EXTENSION citext",
+    "ALTER TABLE a ADD COLUMN ci citext",
+    "ALTER TABLE a DROP COLUMN ci; DROP EXTENSION citext",
+    "DROP TABLE b; DROP TABLE a CASCADE; CREATE TABLE a (id integer)",
+    "DROP TABLE a; CREATE TABLE a (id bigint)",
+];
+
+/// Drops every schema but the system ones and re-creates `public` (event triggers and
+/// extensions are dropped by the cases' own undo).
+const EMPTY_THE_DATABASE: &str = "DO $$DECLARE s text; BEGIN \
+     FOR s IN SELECT nspname FROM pg_namespace \
+              WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' LOOP \
+         EXECUTE format('DROP SCHEMA %I CASCADE', s); \
+     END LOOP; END$$; \
+     CREATE SCHEMA public; COMMENT ON SCHEMA public IS 'standard public schema'";
+
+/// Runs a step as a migration would (one transaction; a failing step is rolled back: broken
+/// fixtures have such steps); returns its error, if any.
+fn run_step(session: &Session, db: &mut Db, sql: &str) -> Result<(), String> {
+    session
+        .block_on(sqlx::raw_sql(sql).execute(&mut db.conn))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Takes the tracker's snapshot and a whole one, and asserts they are equal.
+fn compare(session: &Session, db: &mut Db, tracker: &mut snapshot::Tracker, what: &str) {
+    let partial = session
+        .block_on(tracker.take(&mut db.conn))
+        .unwrap_or_else(|e| panic!("{what}: partial snapshot: {e}"));
+    let whole = db.snapshot(session);
+    let d = diff(&whole, &partial);
+    assert!(
+        d.is_empty(),
+        "{what}: the partial snapshot differs from a whole one (whole -> partial):\n{}",
+        render(&d)
+    );
+}
+
+/// The migrations of a folder (`*.up.sql` with their `.down.sql`, if any), in order.
+fn chain(dir: &Path) -> Vec<(PathBuf, Option<PathBuf>)> {
+    let mut ups: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
+        .collect();
+    ups.sort();
+    ups.into_iter()
+        .map(|up| {
+            let down = PathBuf::from(up.to_string_lossy().replace(".up.sql", ".down.sql"));
+            (up, down.exists().then_some(down))
+        })
+        .collect()
+}
+
+/// After every step of the tricky steps, of every coverage case (base, change, undo) and of the
+/// round trips (up, down, up) of the fixture chains and the sample chain, a tracker's snapshot
+/// (partial after the first) equals a whole one; and most of them were partial.
+#[test]
+fn incremental_snapshots_equal_whole_ones() {
+    for engine in engines() {
+        let started = Instant::now();
+        let server = Server::start(&engine, "snapshot-incremental");
+        let mut session = server.session();
+        let role = format!("snap_incr_{}", std::process::id());
+        session.admin_sql(&format!("CREATE ROLE {role} NOLOGIN"));
+        let sub = |sql: &str| sql.replace("{role}", &role);
+        let mut steps = 0;
+        let mut stats = Vec::new();
+
+        let mut db = session.database("snap_incremental_tricky");
+        db.sql(&session, "SET jit = off");
+        let mut tracker = snapshot::Tracker::new();
+        compare(&session, &mut db, &mut tracker, "empty");
+        for step in TRICKY_STEPS {
+            run_step(&session, &mut db, &sub(step)).unwrap_or_else(|e| panic!("{step}: {e}"));
+            compare(&session, &mut db, &mut tracker, step);
+            steps += 1;
+        }
+        stats.push(("tricky steps", tracker.stats()));
+        session.drop_database(db);
+
+        // The coverage cases one after another in one database, the schema emptied between.
+        let mut db = session.database("snap_incremental_cases");
+        db.sql(&session, "SET jit = off");
+        let mut tracker = snapshot::Tracker::new();
+        for case in cases() {
+            for (label, sql) in [
+                ("base", case.base),
+                ("change", case.change),
+                ("undo", case.reverse),
+            ] {
+                if !sql.is_empty() {
+                    run_step(&session, &mut db, &sub(sql))
+                        .unwrap_or_else(|e| panic!("{}: {label}: {e}", case.name));
+                }
+                compare(
+                    &session,
+                    &mut db,
+                    &mut tracker,
+                    &format!("{}: {label}", case.name),
+                );
+                steps += 1;
+            }
+            db.sql(&session, EMPTY_THE_DATABASE);
+        }
+        stats.push(("coverage cases", tracker.stats()));
+        session.drop_database(db);
+
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for folder in [
+            "tests/fixtures/downgrade/good",
+            "tests/fixtures/downgrade/broken",
+            "migrations",
+        ] {
+            let mut db = session.database("snap_incremental_chain");
+            db.sql(&session, "SET jit = off");
+            let mut tracker = snapshot::Tracker::new();
+            compare(&session, &mut db, &mut tracker, folder);
+            for (up, down) in chain(&root.join(folder)) {
+                let files = std::iter::once(&up)
+                    .chain(down.as_ref())
+                    .chain(down.as_ref().map(|_| &up));
+                for file in files.collect::<Vec<_>>() {
+                    let sql = std::fs::read_to_string(file).unwrap();
+                    let _ = run_step(&session, &mut db, &sql);
+                    compare(&session, &mut db, &mut tracker, &file.display().to_string());
+                    steps += 1;
+                }
+            }
+            stats.push((folder, tracker.stats()));
+            session.drop_database(db);
+        }
+
+        session.admin_sql(&format!("DROP ROLE {role}"));
+        let partial: usize = stats.iter().map(|(_, s)| s.partial + s.unchanged).sum();
+        assert!(
+            partial * 2 > steps,
+            "most snapshots should be partial: {stats:?}"
+        );
+        eprintln!(
+            "{}: {steps} steps compared in {:.1?}: {stats:?}",
+            engine.kind,
+            started.elapsed()
+        );
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! On a scratch database, for each migration i in order: S(i-1) is known; apply up(i) and
 //! snapshot S(i); apply down(i), whose snapshot must equal S(i-1); apply up(i) again, whose
-//! snapshot must equal S(i). One pass over the chain, three snapshots a migration. A failure
+//! snapshot must equal S(i). One pass over the chain, three snapshots a migration, each after
+//! the first re-reading only what the step changed (`snapshot::Tracker`). A failure
 //! does not end the run: the scratch database is rebuilt up to that migration and the check
 //! goes on, so one run reports every broken migration of a long history.
 
@@ -13,7 +14,7 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 use sqlx::PgConnection;
 
-use crate::db::snapshot::{self, Change, ObjectKind, SchemaDiff, Snapshot};
+use crate::db::snapshot::{self, Change, ObjectKind, SchemaDiff, Snapshot, Tracker};
 use crate::migrations::error::MigrateError;
 use crate::migrations::runner::run_file;
 use crate::migrations::source::{Layout, Migration, MigrationSet, Version};
@@ -185,7 +186,9 @@ pub async fn check(
             return Ok(summarise(set.layout, checked, started));
         }
     }
-    let mut before = take(&mut conn).await?;
+    // One tracker per connection: a rebuilt scratch database starts a new one.
+    let mut tracker = Tracker::new();
+    let mut before = take(&mut tracker, &mut conn).await?;
     let mut results = Vec::new();
     let mut index = first;
     while index < set.migrations.len() {
@@ -211,7 +214,7 @@ pub async fn check(
             }
             break;
         }
-        let after_up = take(&mut conn).await?;
+        let after_up = take(&mut tracker, &mut conn).await?;
         let mut needs_rebuild = false;
         match (&m.down, m.down_is_empty()) {
             (Some(down), false) => match run_file(&mut conn, down, m.down_no_transaction()).await {
@@ -224,8 +227,9 @@ pub async fn check(
                     needs_rebuild = true;
                 }
                 Ok(()) => {
-                    let after_down = take(&mut conn).await?;
-                    let difference = schema_diff(&before, &after_down);
+                    // Only compared: the tracker's own snapshot, not a copy.
+                    let after_down = refresh(&mut tracker, &mut conn).await?;
+                    let difference = schema_diff(&before, after_down);
                     classify_down(&difference, options, &mut result);
                     match run_file(&mut conn, &m.up, m.no_transaction).await {
                         Err(message) => {
@@ -237,8 +241,8 @@ pub async fn check(
                             needs_rebuild = true;
                         }
                         Ok(()) => {
-                            let again = take(&mut conn).await?;
-                            let difference = schema_diff(&after_up, &again);
+                            let again = refresh(&mut tracker, &mut conn).await?;
+                            let difference = schema_diff(&after_up, again);
                             let real = if options.ignore_column_order {
                                 difference.without_column_order()
                             } else {
@@ -285,7 +289,10 @@ pub async fn check(
         }
         if needs_rebuild {
             match rebuild(set, index, scratch).await? {
-                Ok(fresh) => conn = fresh,
+                Ok(fresh) => {
+                    conn = fresh;
+                    tracker = Tracker::new();
+                }
                 Err(message) => {
                     result.problems.push(Problem {
                         step: Step::UpNotReapplicable,
@@ -305,7 +312,7 @@ pub async fn check(
                     break;
                 }
             }
-            before = take(&mut conn).await?;
+            before = take(&mut tracker, &mut conn).await?;
         } else {
             before = after_up;
         }
@@ -484,8 +491,16 @@ async fn rebuild(
     Ok(Ok(conn))
 }
 
-async fn take(conn: &mut PgConnection) -> Result<Snapshot, MigrateError> {
-    snapshot::take(conn)
+async fn take(tracker: &mut Tracker, conn: &mut PgConnection) -> Result<Snapshot, MigrateError> {
+    refresh(tracker, conn).await.cloned()
+}
+
+async fn refresh<'t>(
+    tracker: &'t mut Tracker,
+    conn: &mut PgConnection,
+) -> Result<&'t Snapshot, MigrateError> {
+    tracker
+        .refresh(conn)
         .await
         .map_err(|source| MigrateError::Database {
             action: "take a schema snapshot".into(),

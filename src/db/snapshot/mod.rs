@@ -1,7 +1,8 @@
 //! Schema snapshots and their diff: a canonical, sorted model of a database's schema read
-//! from the catalogs in one query, and the object-by-object difference of two snapshots, the
-//! base of the round-trip check (a down migration must restore the snapshot taken before its
-//! up migration).
+//! from the catalogs in one query (or, for a sequence of snapshots of one connection, only
+//! what changed since the previous one: `tracker`), and the object-by-object difference of two
+//! snapshots, the base of the round-trip check (a down migration must restore the snapshot
+//! taken before its up migration).
 
 mod change;
 mod diff;
@@ -10,12 +11,14 @@ mod object;
 mod query;
 mod rows;
 mod take;
+mod tracker;
 
 pub use change::Change;
 pub use diff::{diff, SchemaDiff};
 pub use model::{Attributes, Snapshot};
 pub use object::{ObjectId, ObjectKind};
 pub use take::take;
+pub use tracker::{Tracker, TrackerStats};
 
 #[cfg(test)]
 mod tests;

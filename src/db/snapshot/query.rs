@@ -1,48 +1,138 @@
-//! The catalog query that reads a whole schema in one round trip, assembled from one SQL file
-//! per kind of object under `sql/`.
+//! The catalog queries, assembled from one SQL file per kind of object under `sql/`, and the
+//! change marker of partial snapshots (`changes*.sql`, `keys.sql`).
 //!
-//! `prelude.sql` decides which schemas, relations and types are the user's and opens the
-//! outer query; every part after it yields the same columns (kind, name, attributes, comment,
-//! ACL, kind of ACL, owner, and for a column its relation), joined by `UNION ALL`; the outer
-//! query turns each ACL into grants, without the owner's. A row is then `(kind, name,
-//! attributes, comment, grants, relation)`: attributes alternate names and values (all text,
-//! a NULL value for an absent attribute; NULL attributes for an object only present to carry
-//! a comment or grants), grants repeat grantee, privileges and grantable privileges.
+//! `prelude.sql` decides which schemas are the user's and which relations are the migration
+//! tracking tables; a scope (`scope_all.sql` for a whole snapshot, `scope_units.sql` for the
+//! units a partial snapshot re-reads) decides which relations, types and functions are read;
+//! `select.sql` opens the outer query. Every part after it yields the same columns (kind,
+//! name, attributes, comment, ACL, kind of ACL, owner, for a column its relation, and the unit
+//! the object is read with), joined by `UNION ALL`; the outer query turns each ACL into grants,
+//! without the owner's. A row is then `(kind, name, attributes, comment, grants, relation,
+//! unit)`: attributes alternate names and values (all text, a NULL value for an absent
+//! attribute; NULL attributes for an object only present to carry a comment or grants), grants
+//! repeat grantee, privileges and grantable privileges.
 
-/// The snapshot query (PostgreSQL 14 or newer).
-pub(super) const SNAPSHOT_QUERY: &str = concat!(
-    include_str!("sql/prelude.sql"),
+use std::sync::OnceLock;
+
+/// The parts of the global unit: schemas, extensions, event triggers.
+const GLOBAL_PARTS: [&str; 3] = [
     include_str!("sql/schemas.sql"),
-    "UNION ALL\n",
     include_str!("sql/extensions.sql"),
-    "UNION ALL\n",
-    include_str!("sql/types.sql"),
-    "UNION ALL\n",
-    include_str!("sql/sequences.sql"),
-    "UNION ALL\n",
-    include_str!("sql/tables.sql"),
-    "UNION ALL\n",
-    include_str!("sql/columns.sql"),
-    "UNION ALL\n",
-    include_str!("sql/constraints.sql"),
-    "UNION ALL\n",
-    include_str!("sql/indexes.sql"),
-    "UNION ALL\n",
-    include_str!("sql/views.sql"),
-    "UNION ALL\n",
-    include_str!("sql/functions.sql"),
-    "UNION ALL\n",
-    include_str!("sql/triggers.sql"),
-    "UNION ALL\n",
-    include_str!("sql/rules.sql"),
-    "UNION ALL\n",
-    include_str!("sql/policies.sql"),
-    "UNION ALL\n",
-    include_str!("sql/statistics.sql"),
-    "UNION ALL\n",
     include_str!("sql/event_triggers.sql"),
-    include_str!("sql/finish.sql"),
+];
+
+/// The parts of relation units.
+const RELATION_PARTS: [&str; 11] = [
+    include_str!("sql/composite_types.sql"),
+    include_str!("sql/sequences.sql"),
+    include_str!("sql/tables.sql"),
+    include_str!("sql/columns.sql"),
+    include_str!("sql/constraints.sql"),
+    include_str!("sql/indexes.sql"),
+    include_str!("sql/views.sql"),
+    include_str!("sql/triggers.sql"),
+    include_str!("sql/rules.sql"),
+    include_str!("sql/policies.sql"),
+    include_str!("sql/statistics.sql"),
+];
+
+/// The parts of type units (enum, domain, range) and function units.
+const TYPE_PARTS: [&str; 1] = [include_str!("sql/types.sql")];
+const FUNCTION_PARTS: [&str; 1] = [include_str!("sql/functions.sql")];
+
+/// A first part that yields no row and fixes the types of the union's columns (the parts
+/// leave some as untyped literals).
+const TYPED_NOTHING: &str = "SELECT NULL::text, NULL::text, NULL::text[], NULL::text, \
+    NULL::aclitem[], NULL::\"char\", NULL::oid, NULL::oid, NULL::text WHERE false\n";
+
+/// Which kinds of unit a partial snapshot re-reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct UnitKinds {
+    /// The global unit.
+    pub(super) global: bool,
+    /// Relation units (`$1`).
+    pub(super) relations: bool,
+    /// Type units (`$2`).
+    pub(super) types: bool,
+    /// Function units (`$3`).
+    pub(super) functions: bool,
+}
+
+/// A catalog query over the parts of the given kinds.
+fn assemble(scope: &str, kinds: UnitKinds) -> String {
+    let mut sql = String::from(include_str!("sql/prelude.sql"));
+    sql.push_str(scope);
+    sql.push_str(include_str!("sql/select.sql"));
+    sql.push_str(TYPED_NOTHING);
+    let selected = [
+        (kinds.global, &GLOBAL_PARTS[..]),
+        (kinds.types, &TYPE_PARTS[..]),
+        (kinds.relations, &RELATION_PARTS[..]),
+        (kinds.functions, &FUNCTION_PARTS[..]),
+    ];
+    for (_, parts) in selected.iter().filter(|(wanted, _)| *wanted) {
+        for part in *parts {
+            sql.push_str("UNION ALL\n");
+            sql.push_str(part);
+        }
+    }
+    sql.push_str(include_str!("sql/finish.sql"));
+    sql
+}
+
+/// The whole-snapshot query (PostgreSQL 14 or newer).
+pub(super) fn snapshot_query() -> &'static str {
+    static QUERY: OnceLock<String> = OnceLock::new();
+    QUERY.get_or_init(|| {
+        let all = UnitKinds {
+            global: true,
+            relations: true,
+            types: true,
+            functions: true,
+        };
+        assemble(include_str!("sql/scope_all.sql"), all)
+    })
+}
+
+/// The partial-snapshot query over the units of the given kinds: `$1` relations, `$2` types,
+/// `$3` functions (OID arrays). Only the parts of those kinds are in it, so that the server
+/// does not set up the plans of the others at every execution.
+pub(super) fn units_query(kinds: UnitKinds) -> &'static str {
+    static QUERIES: OnceLock<Vec<String>> = OnceLock::new();
+    let queries = QUERIES.get_or_init(|| {
+        (0..16)
+            .map(|bits: u8| {
+                let kinds = UnitKinds {
+                    global: bits & 1 != 0,
+                    relations: bits & 2 != 0,
+                    types: bits & 4 != 0,
+                    functions: bits & 8 != 0,
+                };
+                assemble(include_str!("sql/scope_units.sql"), kinds)
+            })
+            .collect()
+    });
+    let bits = u8::from(kinds.global)
+        | u8::from(kinds.relations) << 1
+        | u8::from(kinds.types) << 2
+        | u8::from(kinds.functions) << 3;
+    &queries[usize::from(bits)]
+}
+
+/// The change marker since the horizon `$1`.
+pub(super) const CHANGES_SINCE_QUERY: &str = concat!(
+    include_str!("sql/changes_since.sql"),
+    include_str!("sql/changes.sql"),
 );
+
+/// The change marker's baseline: every user row listed as changed.
+pub(super) const CHANGES_ALL_QUERY: &str = concat!(
+    include_str!("sql/changes_all.sql"),
+    include_str!("sql/changes.sql"),
+);
+
+/// The keys of the user rows of the catalogs whose rows can vanish alone.
+pub(super) const KEYS_QUERY: &str = include_str!("sql/keys.sql");
 
 /// The oldest server the query runs on (`prosqlbody`, `attcompression`: PostgreSQL 14).
 pub(super) const MIN_SERVER_VERSION_NUM: u32 = 140_000;

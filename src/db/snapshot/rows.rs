@@ -1,7 +1,8 @@
 //! Turning the rows of the catalog query into the model: attributes paired up, comments and
-//! grants made objects of their own, column positions made ordinals.
+//! grants made objects of their own, column positions made ordinals, and every object listed
+//! under the unit it was read with.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::postgres::types::Oid;
 
@@ -11,8 +12,8 @@ use super::object::{ObjectId, ObjectKind};
 
 /// One row of the catalog query: kind, name, attributes (names and values alternating, a NULL
 /// value for an absent attribute; NULL when the object only carries a comment or grants), its
-/// comment, its grants (grantee, privileges, grantable privileges, repeated), and for a
-/// column the relation it belongs to (its `position` is then the attribute number).
+/// comment, its grants (grantee, privileges, grantable privileges, repeated), for a column
+/// the relation it belongs to (its `position` is then the attribute number), and its unit.
 pub(super) type Row = (
     String,
     String,
@@ -20,27 +21,39 @@ pub(super) type Row = (
     Option<String>,
     Option<Vec<Option<String>>>,
     Option<Oid>,
+    Option<String>,
 );
+
+/// The objects of each unit (see finish.sql), by the unit's key (`r16390`, `g`).
+pub(super) type Units = HashMap<String, Vec<ObjectId>>;
 
 /// Builds the model from the query's rows; an error names a malformed row.
 pub(super) fn from_rows(rows: Vec<Row>) -> Result<Snapshot, String> {
+    from_rows_by_unit(rows).map(|(snapshot, _)| snapshot)
+}
+
+/// Builds the model from the query's rows, with the objects of each unit (a comment and the
+/// grants on an object belong to the object's unit).
+pub(super) fn from_rows_by_unit(rows: Vec<Row>) -> Result<(Snapshot, Units), String> {
     let mut objects = BTreeMap::new();
+    let mut units = Units::new();
     let mut columns = Vec::new();
-    for (kind, name, attrs, comment, grants, relation) in rows {
+    for (kind, name, attrs, comment, grants, relation, unit) in rows {
         let kind =
             ObjectKind::from_key(&kind).ok_or_else(|| format!("unknown object kind `{kind}`"))?;
         let id = ObjectId::new(kind, name);
+        let members = units.entry(unit.unwrap_or_default()).or_default();
         if let Some(text) = comment {
             let attributes = Attributes::from([("text".to_string(), text)]);
-            objects.insert(
-                ObjectId::new(ObjectKind::Comment, id.to_string()),
-                attributes,
-            );
+            let comment = ObjectId::new(ObjectKind::Comment, id.to_string());
+            members.push(comment.clone());
+            objects.insert(comment, attributes);
         }
         if let Some(grants) = grants {
-            add_grants(&id, grants, &mut objects)?;
+            members.extend(add_grants(&id, grants, &mut objects)?);
         }
         if let Some(attrs) = attrs {
+            members.push(id.clone());
             let attributes = pairs(attrs).ok_or_else(|| format!("malformed attributes of {id}"))?;
             if let (ObjectKind::Column, Some(relation)) = (kind, relation) {
                 let number: i32 = attributes
@@ -53,7 +66,7 @@ pub(super) fn from_rows(rows: Vec<Row>) -> Result<Snapshot, String> {
         }
     }
     number_columns(columns, &mut objects);
-    Ok(Snapshot { objects })
+    Ok((Snapshot { objects }, units))
 }
 
 /// Pairs up alternating names and values, leaving out absent (NULL) values. `None` when the
@@ -72,15 +85,16 @@ fn pairs(flat: Vec<Option<String>>) -> Option<Attributes> {
     Some(out)
 }
 
-/// One grant object per grantee: `grant on <object> to <grantee>`.
+/// One grant object per grantee: `grant on <object> to <grantee>`; returns their ids.
 fn add_grants(
     on: &ObjectId,
     flat: Vec<Option<String>>,
     objects: &mut BTreeMap<ObjectId, Attributes>,
-) -> Result<(), String> {
+) -> Result<Vec<ObjectId>, String> {
     if flat.len() % 3 != 0 {
         return Err(format!("malformed grants on {on}"));
     }
+    let mut ids = Vec::new();
     let mut items = flat.into_iter();
     while let (Some(grantee), Some(privileges), Some(grantable)) =
         (items.next(), items.next(), items.next())
@@ -92,12 +106,11 @@ fn add_grants(
         if let Some(grantable) = grantable {
             attributes.insert("grantable".to_string(), grantable);
         }
-        objects.insert(
-            ObjectId::new(ObjectKind::Grant, format!("{on} to {grantee}")),
-            attributes,
-        );
+        let id = ObjectId::new(ObjectKind::Grant, format!("{on} to {grantee}"));
+        ids.push(id.clone());
+        objects.insert(id, attributes);
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// Replaces each column's attribute number by its ordinal among its relation's columns (1, 2,

@@ -3,7 +3,7 @@
 use sqlx::PgConnection;
 
 use super::model::Snapshot;
-use super::query::{MIN_SERVER_VERSION_NUM, SNAPSHOT_QUERY};
+use super::query::{snapshot_query, MIN_SERVER_VERSION_NUM};
 use super::rows::{from_rows, Row};
 
 /// Reads the schema of the database `conn` is connected to, in one round trip.
@@ -26,7 +26,7 @@ pub async fn take(conn: &mut PgConnection) -> Result<Snapshot, sqlx::Error> {
     // made while the database was still empty (the start of a migration chain) sees most
     // catalogs as one-row tables and nests loops over them, several times slower once the
     // database holds hundreds of tables. Planning costs a few milliseconds.
-    let rows: Vec<Row> = sqlx::query_as(SNAPSHOT_QUERY)
+    let rows: Vec<Row> = sqlx::query_as(snapshot_query())
         .persistent(false)
         .fetch_all(&mut *conn)
         .await?;

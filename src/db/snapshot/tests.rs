@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use sqlx::postgres::types::Oid;
 
-use super::rows::{from_rows, Row};
+use super::rows::{from_rows, from_rows_by_unit, Row};
 use super::{diff, Attributes, Change, ObjectId, ObjectKind, SchemaDiff, Snapshot};
 
 fn attrs(pairs: &[(&str, &str)]) -> Attributes {
@@ -270,6 +270,7 @@ fn column_row(name: &str, relation: u32, attnum: &str) -> Row {
         None,
         None,
         Some(Oid(relation)),
+        Some(format!("r{relation}")),
     )
 }
 
@@ -290,6 +291,7 @@ fn rows_become_objects_comments_and_grants() {
                 Some("SELECT"),
             ]),
             None,
+            Some("r7".into()),
         ),
         // Only carries a comment: not listed itself.
         (
@@ -299,13 +301,24 @@ fn rows_become_objects_comments_and_grants() {
             Some("the key".into()),
             None,
             None,
+            Some("r7".into()),
+        ),
+        (
+            "schema".into(),
+            "public".into(),
+            flat(&[]),
+            None,
+            None,
+            None,
+            Some("g".into()),
         ),
     ];
-    let s = from_rows(rows).unwrap();
+    let (s, units) = from_rows_by_unit(rows).unwrap();
     let ids: Vec<String> = s.objects.keys().map(ToString::to_string).collect();
     assert_eq!(
         ids,
         [
+            "schema public",
             "table public.t",
             "comment on index public.t_pkey",
             "comment on table public.t",
@@ -321,6 +334,13 @@ fn rows_become_objects_comments_and_grants() {
         s.objects[&ObjectId::new(ObjectKind::Grant, "table public.t to reader")],
         attrs(&[("grantable", "SELECT"), ("privileges", "INSERT, SELECT")])
     );
+    // Comments and grants belong to the unit of their object.
+    let mut r7: Vec<String> = units["r7"].iter().map(ToString::to_string).collect();
+    r7.sort();
+    let mut expected = ids[1..].to_vec();
+    expected.sort();
+    assert_eq!(r7, expected);
+    assert_eq!(units["g"], [ObjectId::new(ObjectKind::Schema, "public")]);
 }
 
 #[test]
@@ -354,8 +374,9 @@ fn malformed_rows_are_errors() {
         None,
         None,
         None,
+        None,
     );
     assert!(from_rows(vec![odd]).unwrap_err().contains("table public.t"));
-    let unknown: Row = ("gizmo".into(), "x".into(), None, None, None, None);
+    let unknown: Row = ("gizmo".into(), "x".into(), None, None, None, None, None);
     assert!(from_rows(vec![unknown]).unwrap_err().contains("gizmo"));
 }

@@ -36,7 +36,7 @@ SELECT 'column', r.qname || '.' || quote_ident(a.attname),
                SELECT string_agg(o, ', ' ORDER BY o)
                FROM unnest(a.attoptions) AS o WHERE o NOT LIKE 'pg\_%') END,
            'foreign_options', array_to_string(a.attfdwoptions, ', ')] END END,
-       dc.description, a.attacl, 'c', r.relowner, r.oid
+       dc.description, a.attacl, 'c', r.relowner, r.oid, 'r' || r.oid
 FROM rel r
 JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type t ON t.oid = a.atttypid

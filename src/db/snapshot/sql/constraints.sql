@@ -3,7 +3,7 @@
 SELECT 'constraint', r.qname || '.' || quote_ident(c.conname),
        ARRAY['definition', pg_get_constraintdef(c.oid),
              'inherited', CASE WHEN NOT c.conislocal THEN 'true' END],
-       dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid
+       dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'r' || r.oid
 FROM rel r
 JOIN pg_constraint c ON c.conrelid = r.oid
 LEFT JOIN pg_description dc

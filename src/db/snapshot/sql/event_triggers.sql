@@ -5,7 +5,7 @@ SELECT 'event-trigger', quote_ident(e.evtname),
              'tags', array_to_string(e.evttags, ', '),
              'enabled', CASE e.evtenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled'
                                           WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END],
-       dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid
+       dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'g'
 FROM pg_event_trigger e
 LEFT JOIN pg_description dc
        ON dc.classoid = 'pg_event_trigger'::regclass AND dc.objoid = e.oid AND dc.objsubid = 0

@@ -1,7 +1,7 @@
 -- Extensions with their version and schema (their members are left out everywhere).
 SELECT 'extension', quote_ident(e.extname),
        ARRAY['version', e.extversion, 'schema', quote_ident(n.nspname)], dc.description,
-       NULL::aclitem[], NULL::"char", e.extowner, NULL::oid
+       NULL::aclitem[], NULL::"char", e.extowner, NULL::oid, 'g'
 FROM pg_extension e
 JOIN pg_namespace n ON n.oid = e.extnamespace
 LEFT JOIN pg_description dc

@@ -38,15 +38,14 @@ SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE '
              'initcond', g.agginitval,
              'minitcond', g.aggminitval,
              'sortop', nullif(g.aggsortop, 0)::regoperator::text] END,
-       dc.description, p.proacl, 'f', p.proowner, NULL::oid
-FROM pg_proc p
+       dc.description, p.proacl, 'f', p.proowner, NULL::oid, 'f' || p.oid
+FROM fn p
 JOIN nsp n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
 LEFT JOIN pg_aggregate g ON g.aggfnoid = p.oid
 LEFT JOIN pg_description dc
        ON dc.classoid = 'pg_proc'::regclass AND dc.objoid = p.oid AND dc.objsubid = 0
-WHERE p.oid >= 16384
-  AND NOT EXISTS (SELECT 1 FROM pg_depend e
+WHERE NOT EXISTS (SELECT 1 FROM pg_depend e
                   WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid
                     AND e.deptype = 'e')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d

@@ -8,7 +8,7 @@ SELECT 'index', x.qname,
            'invalid', CASE WHEN NOT i.indisvalid THEN 'true' END,
            'replica_identity', CASE WHEN i.indisreplident THEN 'true' END,
            'parent', p.parent] END,
-       dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid
+       dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'r' || t.oid
 FROM pg_index i
 JOIN rel x ON x.oid = i.indexrelid
 JOIN rel t ON t.oid = i.indrelid

@@ -10,7 +10,7 @@ SELECT 'policy', r.qname || '.' || quote_ident(p.polname),
                              FROM unnest(p.polroles) AS o) g),
              'using', pg_get_expr(p.polqual, p.polrelid),
              'with_check', pg_get_expr(p.polwithcheck, p.polrelid)],
-       dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid
+       dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'r' || r.oid
 FROM rel r JOIN pg_policy p ON p.polrelid = r.oid
 LEFT JOIN pg_description dc
        ON dc.classoid = 'pg_policy'::regclass AND dc.objoid = p.oid AND dc.objsubid = 0

@@ -11,7 +11,7 @@ SELECT 'sequence', r.qname,
              'owned_by', CASE WHEN own.objid IS NOT NULL THEN
                  format('%I.%I.%I', own_nsp.nspname, own_rel.relname, own_att.attname)
                  || CASE WHEN own.deptype = 'i' THEN ' (identity)' ELSE '' END END],
-       dc.description, r.relacl, 's', r.relowner, NULL::oid
+       dc.description, r.relacl, 's', r.relowner, NULL::oid, 'r' || r.oid
 FROM rel r
 JOIN pg_sequence s ON s.seqrelid = r.oid
 LEFT JOIN pg_description dc

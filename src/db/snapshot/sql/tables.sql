@@ -27,7 +27,7 @@ SELECT 'table', r.qname,
              'foreign_options', CASE WHEN r.relkind = 'f' THEN (
                  SELECT array_to_string(f.ftoptions, ', ')
                  FROM pg_foreign_table f WHERE f.ftrelid = r.oid) END],
-       dc.description, r.relacl, 'r', r.relowner, NULL::oid
+       dc.description, r.relacl, 'r', r.relowner, NULL::oid, 'r' || r.oid
 FROM rel r
 LEFT JOIN pg_description dc
        ON dc.classoid = 'pg_class'::regclass AND dc.objoid = r.oid AND dc.objsubid = 0

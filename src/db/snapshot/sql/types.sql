@@ -1,10 +1,10 @@
 -- Enum types (labels in order), domain types (base type, default, not null, collation, check
--- constraints by name), composite types (attributes in order) and range types.
+-- constraints by name) and range types.
 SELECT 'enum-type', t.qname,
        ARRAY['labels', coalesce((
            SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
            FROM pg_enum e WHERE e.enumtypid = t.oid), '')],
-       dc.description, t.typacl, 'T', t.typowner, NULL::oid
+       dc.description, t.typacl, 'T', t.typowner, NULL::oid, 't' || t.oid
 FROM typ t
 LEFT JOIN pg_description dc
        ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
@@ -22,29 +22,12 @@ SELECT 'domain-type', t.qname,
            CROSS JOIN LATERAL (VALUES (1, 'check ' || quote_ident(c.conname)),
                                       (2, pg_get_constraintdef(c.oid))) AS x(n, item)
            WHERE c.contypid = t.oid AND c.contype = 'c'), ARRAY[]::text[]),
-       dc.description, t.typacl, 'T', t.typowner, NULL::oid
+       dc.description, t.typacl, 'T', t.typowner, NULL::oid, 't' || t.oid
 FROM typ t
 JOIN pg_type b ON b.oid = t.typbasetype
 LEFT JOIN pg_description dc
        ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
 WHERE t.typtype = 'd'
-UNION ALL
-SELECT 'composite-type', t.qname,
-       ARRAY['attributes', coalesce((
-           SELECT string_agg(
-                      format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))
-                      || CASE WHEN a.attcollation <> at.typcollation
-                              THEN ' COLLATE ' || a.attcollation::regcollation::text
-                              ELSE '' END,
-                      ', ' ORDER BY a.attnum)
-           FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
-           WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '')],
-       dc.description, t.typacl, 'T', t.typowner, NULL::oid
-FROM typ t
-JOIN pg_class c ON c.oid = t.typrelid
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
-WHERE t.typtype = 'c' AND c.relkind = 'c'
 UNION ALL
 SELECT 'range-type', t.qname,
        ARRAY['subtype', format_type(r.rngsubtype, NULL),
@@ -56,7 +39,7 @@ SELECT 'range-type', t.qname,
              'canonical', nullif(r.rngcanonical, 0)::regprocedure::text,
              'subdiff', nullif(r.rngsubdiff, 0)::regprocedure::text,
              'multirange', r.rngmultitypid::regtype::text],
-       dc.description, t.typacl, 'T', t.typowner, NULL::oid
+       dc.description, t.typacl, 'T', t.typowner, NULL::oid, 't' || t.oid
 FROM typ t
 JOIN pg_range r ON r.rngtypid = t.oid
 LEFT JOIN pg_description dc

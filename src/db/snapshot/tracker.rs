@@ -1,0 +1,388 @@
+//! Partial snapshots: after the first whole snapshot of a connection's database, each new one
+//! re-reads only the units (a relation with everything attached to it, a type, a function,
+//! the global unit) that a change marker says may have changed, and keeps the rest.
+//!
+//! The marker (`sql/changes*.sql`) lists the user catalog rows written since the previous
+//! marker (their `xmin` is newer), the units of the objects that depend on them (a view on a
+//! renamed column is written differently), and how many rows the catalogs whose rows can vanish
+//! alone (a dropped index, trigger, constraint or comment) hold: fewer than the keys seen before
+//! plus the new ones means rows were deleted, and their keys (`sql/keys.sql`), compared with
+//! the keys seen before, name the units they belonged to. Whatever it cannot follow object by
+//! object (schemas, role names, operators, collations and other catalogs that only appear by
+//! name, temporary objects, extension membership, the settings that change how the server
+//! writes definitions, several schemas on the search path, a dropped function) makes the next
+//! snapshot a whole one again. The result is always the snapshot a whole read would give: the
+//! test `incremental_snapshots_equal_whole_ones` in tests/snapshot.rs compares them after every
+//! step of the coverage cases and migration chains.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use sqlx::postgres::types::Oid;
+use sqlx::PgConnection;
+
+use super::model::Snapshot;
+use super::query::{
+    snapshot_query, units_query, UnitKinds, CHANGES_ALL_QUERY, CHANGES_SINCE_QUERY, KEYS_QUERY,
+    MIN_SERVER_VERSION_NUM,
+};
+use super::rows::{from_rows_by_unit, Row, Units};
+
+/// The global unit: schemas, extensions and event triggers.
+const GLOBAL: &str = "g";
+/// A change that shows in no snapshot (a TOAST table).
+const IGNORED: &str = "-";
+/// A change that cannot be followed object by object.
+const UNTRACKED: &str = "x";
+/// The catalogs a deleted key of which makes the next snapshot a whole one: a schema (every
+/// qualified name may change) or a function (an overload gone can change how calls of the
+/// others are written).
+const WHOLE_ON_DELETE: [&str; 2] = ["pg_namespace", "pg_proc"];
+
+/// One row of the change marker: kind, catalog, key, unit, keys (see sql/changes.sql).
+type MarkerRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<Vec<String>>,
+);
+
+/// How many snapshots were taken which way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrackerStats {
+    /// Whole snapshots (the first, and those after untrackable changes).
+    pub whole: usize,
+    /// Partial snapshots that re-read some units.
+    pub partial: usize,
+    /// Snapshots after no change at all (the marker only).
+    pub unchanged: usize,
+}
+
+/// Snapshots of one connection's database, re-reading only what changed since the previous
+/// one. Use one tracker per connection; make a new one for another connection.
+///
+/// The marker query's estimated cost can exceed `jit_above_cost` on a large schema, and JIT
+/// compilation then costs far more than the query: connections used with a tracker should
+/// run with `jit = off`.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    state: Option<State>,
+    stats: TrackerStats,
+}
+
+/// What the previous snapshot saw.
+#[derive(Debug)]
+struct State {
+    snapshot: Snapshot,
+    units: Units,
+    /// For each catalog whose rows can vanish alone: every key seen, with its unit.
+    keys: HashMap<String, HashMap<String, String>>,
+    /// The first transaction ID not yet assigned when the previous marker ran.
+    horizon: i64,
+    settings: String,
+    extension_members: String,
+}
+
+/// The keys of the user rows of each catalog whose rows can vanish alone.
+type Keys = HashMap<String, Vec<String>>;
+
+/// The change marker, sorted by kind.
+#[derive(Debug, Default)]
+struct Marker {
+    counts: HashMap<String, usize>,
+    changed: Vec<(String, Option<String>, String)>,
+    dependents: Vec<String>,
+    whole: Vec<String>,
+    horizon: i64,
+    settings: String,
+    extension_members: String,
+}
+
+/// What the next snapshot must read.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Everything, for this reason.
+    Whole(String),
+    /// Nothing changed.
+    Unchanged,
+    /// These units.
+    Partial(BTreeSet<String>),
+    /// Rows were deleted: the keys are needed to tell which.
+    NeedKeys,
+}
+
+impl Tracker {
+    /// A tracker that has not taken a snapshot yet.
+    pub fn new() -> Tracker {
+        Tracker::default()
+    }
+
+    /// How many snapshots were taken which way.
+    pub fn stats(&self) -> TrackerStats {
+        self.stats
+    }
+
+    /// The schema of the database `conn` is connected to, as [`super::take`] would read it.
+    pub async fn take(&mut self, conn: &mut PgConnection) -> Result<Snapshot, sqlx::Error> {
+        self.refresh(conn).await.cloned()
+    }
+
+    /// Like [`Tracker::take`], but lends the tracker's own snapshot instead of a copy: cheaper
+    /// when the snapshot is only compared before the next one is taken.
+    pub async fn refresh(&mut self, conn: &mut PgConnection) -> Result<&Snapshot, sqlx::Error> {
+        self.update(conn).await?;
+        match &self.state {
+            Some(state) => Ok(&state.snapshot),
+            None => Err(decode("no snapshot after an update")),
+        }
+    }
+
+    /// Brings the tracker's snapshot up to date.
+    async fn update(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let Some(state) = self.state.as_mut() else {
+            return self.whole(conn).await;
+        };
+        let rows: Vec<MarkerRow> = sqlx::query_as(CHANGES_SINCE_QUERY)
+            .bind(state.horizon)
+            .fetch_all(&mut *conn)
+            .await?;
+        let marker = Marker::parse(rows).map_err(decode)?;
+        let mut plan = state.plan(&marker, None);
+        if plan == Plan::NeedKeys {
+            let keys = read_keys(conn).await?;
+            plan = state.plan(&marker, Some(&keys));
+        }
+        match plan {
+            Plan::Whole(reason) => {
+                tracing::debug!(%reason, "whole snapshot");
+                self.whole(conn).await
+            }
+            Plan::Unchanged | Plan::NeedKeys => {
+                state.horizon = marker.horizon;
+                self.stats.unchanged += 1;
+                Ok(())
+            }
+            Plan::Partial(units) => {
+                let ids = |prefix: char| -> Vec<Oid> {
+                    units
+                        .iter()
+                        .filter_map(|u| u.strip_prefix(prefix)?.parse().ok().map(Oid))
+                        .collect()
+                };
+                let (rels, types, funcs) = (ids('r'), ids('t'), ids('f'));
+                let kinds = UnitKinds {
+                    global: units.contains(GLOBAL),
+                    relations: !rels.is_empty(),
+                    types: !types.is_empty(),
+                    functions: !funcs.is_empty(),
+                };
+                let rows: Vec<Row> = sqlx::query_as(units_query(kinds))
+                    .bind(rels)
+                    .bind(types)
+                    .bind(funcs)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let (read, read_units) = from_rows_by_unit(rows).map_err(decode)?;
+                state.replace(&units, read, read_units);
+                state.horizon = marker.horizon;
+                self.stats.partial += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// A whole snapshot, and the marker's baseline taken just before it.
+    async fn whole(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if let Some(version) = conn.server_version_num() {
+            if version < MIN_SERVER_VERSION_NUM {
+                return Err(sqlx::Error::Configuration(
+                    format!(
+                        "schema snapshots need PostgreSQL 14 or newer (server version {version})"
+                    )
+                    .into(),
+                ));
+            }
+        }
+        let rows: Vec<MarkerRow> = sqlx::query_as(CHANGES_ALL_QUERY)
+            .fetch_all(&mut *conn)
+            .await?;
+        let marker = Marker::parse(rows).map_err(decode)?;
+        let current = read_keys(conn).await?;
+        // Planned at every call, as in `take`: a plan made on an almost empty database is slow
+        // on a large one.
+        let rows: Vec<Row> = sqlx::query_as(snapshot_query())
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
+        let (snapshot, units) = from_rows_by_unit(rows).map_err(decode)?;
+        let mut keys: HashMap<String, HashMap<String, String>> = current
+            .iter()
+            .map(|(catalog, keys)| {
+                let units = keys
+                    .iter()
+                    .map(|k| (k.clone(), UNTRACKED.to_string()))
+                    .collect();
+                (catalog.clone(), units)
+            })
+            .collect();
+        for (catalog, key, unit) in &marker.changed {
+            if let (Some(key), Some(seen)) = (key, keys.get_mut(catalog)) {
+                seen.insert(key.clone(), unit.clone());
+            }
+        }
+        self.state = Some(State {
+            snapshot,
+            units,
+            keys,
+            horizon: marker.horizon,
+            settings: marker.settings,
+            extension_members: marker.extension_members,
+        });
+        self.stats.whole += 1;
+        Ok(())
+    }
+}
+
+impl Marker {
+    fn parse(rows: Vec<MarkerRow>) -> Result<Marker, String> {
+        let mut marker = Marker::default();
+        let mut horizon = None;
+        for (kind, catalog, key, unit, _) in rows {
+            match (kind.as_str(), catalog) {
+                ("count", Some(catalog)) => {
+                    let count = key
+                        .and_then(|n| n.parse().ok())
+                        .ok_or("a count without a number")?;
+                    marker.counts.insert(catalog, count);
+                }
+                ("changed", Some(catalog)) => {
+                    let unit = unit.ok_or("a changed row without a unit")?;
+                    marker.changed.push((catalog, key, unit));
+                }
+                ("depends", _) => {
+                    marker
+                        .dependents
+                        .push(unit.ok_or("a dependent without a unit")?);
+                }
+                ("full", Some(reason)) => marker.whole.push(reason),
+                ("state", Some(name)) => {
+                    let value = key.unwrap_or_default();
+                    match name.as_str() {
+                        "horizon" => horizon = value.parse().ok(),
+                        "settings" => marker.settings = value,
+                        "extension members" => marker.extension_members = value,
+                        _ => return Err(format!("unknown marker state `{name}`")),
+                    }
+                }
+                (kind, _) => return Err(format!("unknown marker row `{kind}`")),
+            }
+        }
+        marker.horizon = horizon.ok_or("the marker gave no horizon")?;
+        Ok(marker)
+    }
+}
+
+impl State {
+    /// Which units the marker says may have changed, given the current keys when rows were
+    /// deleted (`NeedKeys` without them); updates the keys seen.
+    fn plan(&mut self, marker: &Marker, current: Option<&Keys>) -> Plan {
+        if let Some(reason) = marker.whole.first() {
+            return Plan::Whole(format!("changed: {reason}"));
+        }
+        if marker.settings != self.settings {
+            return Plan::Whole("the settings that change how definitions are written".into());
+        }
+        if marker.extension_members != self.extension_members {
+            return Plan::Whole("objects joined or left an extension".into());
+        }
+        let mut changed_keys: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for (catalog, key, _) in &marker.changed {
+            if let Some(key) = key {
+                changed_keys.entry(catalog).or_default().insert(key);
+            }
+        }
+        let mut deleted_units: BTreeSet<String> = BTreeSet::new();
+        for (catalog, &count) in &marker.counts {
+            let Some(seen) = self.keys.get_mut(catalog) else {
+                return Plan::Whole(format!("a catalog not seen before: {catalog}"));
+            };
+            // The rows there now are the ones seen before that were not deleted, and the
+            // changed ones (a new row has a new xmin).
+            let new = changed_keys
+                .get(catalog.as_str())
+                .map_or(0, |c| c.iter().filter(|k| !seen.contains_key(**k)).count());
+            let union = seen.len() + new;
+            if count > union {
+                return Plan::Whole(format!("a row of {catalog} appeared unchanged"));
+            }
+            if count == union {
+                continue;
+            }
+            if WHOLE_ON_DELETE.contains(&catalog.as_str()) {
+                return Plan::Whole(format!("rows of {catalog} deleted"));
+            }
+            let Some(current) = current else {
+                return Plan::NeedKeys;
+            };
+            let now: HashSet<&str> = current
+                .get(catalog)
+                .map(|keys| keys.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            let deleted: Vec<String> = seen
+                .keys()
+                .filter(|k| !now.contains(k.as_str()))
+                .cloned()
+                .collect();
+            for key in deleted {
+                if let Some(unit) = seen.remove(&key) {
+                    deleted_units.insert(unit);
+                }
+            }
+        }
+        let mut dirty = deleted_units;
+        for (catalog, key, unit) in &marker.changed {
+            dirty.insert(unit.clone());
+            if let (Some(key), Some(seen)) = (key, self.keys.get_mut(catalog)) {
+                seen.insert(key.clone(), unit.clone());
+            }
+        }
+        dirty.extend(marker.dependents.iter().cloned());
+        if dirty.contains(UNTRACKED) {
+            return Plan::Whole("a change that cannot be tracked".into());
+        }
+        dirty.remove(IGNORED);
+        if dirty.is_empty() {
+            Plan::Unchanged
+        } else {
+            Plan::Partial(dirty)
+        }
+    }
+
+    /// Replaces the objects of the re-read units by what was read.
+    fn replace(&mut self, dirty: &BTreeSet<String>, read: Snapshot, read_units: Units) {
+        let gone = dirty.iter().chain(read_units.keys());
+        for unit in gone.cloned().collect::<Vec<_>>() {
+            for id in self.units.remove(&unit).unwrap_or_default() {
+                self.snapshot.objects.remove(&id);
+            }
+        }
+        self.snapshot.objects.extend(read.objects);
+        self.units.extend(read_units);
+    }
+}
+
+/// The keys of the user rows of every catalog whose rows can vanish alone.
+async fn read_keys(conn: &mut PgConnection) -> Result<Keys, sqlx::Error> {
+    let rows: Vec<MarkerRow> = sqlx::query_as(KEYS_QUERY).fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(_, catalog, _, _, keys)| Some((catalog?, keys.unwrap_or_default())))
+        .collect())
+}
+
+fn decode(message: impl Into<String>) -> sqlx::Error {
+    sqlx::Error::Decode(message.into().into())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,136 @@
+//! The planning of partial snapshots from a change marker: which units are re-read, and when
+//! a whole snapshot is taken instead.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{Keys, Marker, Plan, State};
+use crate::db::snapshot::Snapshot;
+
+fn state(keys: &[(&str, &[(&str, &str)])]) -> State {
+    State {
+        snapshot: Snapshot::default(),
+        units: HashMap::new(),
+        keys: keys
+            .iter()
+            .map(|(catalog, keys)| {
+                let keys = keys
+                    .iter()
+                    .map(|(k, u)| (k.to_string(), u.to_string()))
+                    .collect();
+                (catalog.to_string(), keys)
+            })
+            .collect(),
+        horizon: 100,
+        settings: "s".into(),
+        extension_members: "4".into(),
+    }
+}
+
+/// A marker with these row counts and changed rows.
+fn marker(counts: &[(&str, usize)], changed: &[(&str, Option<&str>, &str)]) -> Marker {
+    Marker {
+        counts: counts.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+        changed: changed
+            .iter()
+            .map(|(c, k, u)| (c.to_string(), k.map(str::to_string), u.to_string()))
+            .collect(),
+        dependents: Vec::new(),
+        whole: Vec::new(),
+        horizon: 120,
+        settings: "s".into(),
+        extension_members: "4".into(),
+    }
+}
+
+fn keys(catalog: &str, keys: &[&str]) -> Keys {
+    Keys::from([(
+        catalog.to_string(),
+        keys.iter().map(|k| k.to_string()).collect(),
+    )])
+}
+
+fn partial(units: &[&str]) -> Plan {
+    Plan::Partial(units.iter().map(|u| u.to_string()).collect::<BTreeSet<_>>())
+}
+
+#[test]
+fn nothing_changed_reads_nothing() {
+    let mut s = state(&[("pg_class", &[("10", "r10")])]);
+    assert_eq!(
+        s.plan(&marker(&[("pg_class", 1)], &[]), None),
+        Plan::Unchanged
+    );
+}
+
+#[test]
+fn changed_rows_and_their_dependents_are_re_read() {
+    let mut s = state(&[("pg_class", &[("10", "r10")])]);
+    let mut m = marker(
+        &[("pg_class", 2)],
+        &[
+            ("pg_class", Some("11"), "r11"),
+            ("pg_attribute", None, "r10"),
+        ],
+    );
+    m.dependents.push("r20".into());
+    assert_eq!(s.plan(&m, None), partial(&["r10", "r11", "r20"]));
+    assert_eq!(s.keys["pg_class"]["11"], "r11", "the new key is remembered");
+}
+
+#[test]
+fn a_deleted_row_re_reads_the_unit_it_belonged_to() {
+    // A trigger (key 30) of table 10 dropped: nothing else changed.
+    let mut s = state(&[("pg_trigger", &[("30", "r10"), ("31", "r12")])]);
+    let m = marker(&[("pg_trigger", 1)], &[]);
+    assert_eq!(s.plan(&m, None), Plan::NeedKeys);
+    assert_eq!(s.keys["pg_trigger"].len(), 2, "nothing forgotten yet");
+    let current = keys("pg_trigger", &["31"]);
+    assert_eq!(s.plan(&m, Some(&current)), partial(&["r10"]));
+    assert!(!s.keys["pg_trigger"].contains_key("30"));
+}
+
+#[test]
+fn a_row_deleted_and_another_added_is_seen_by_the_count() {
+    // Constraint 40 of table 10 replaced by constraint 41 (a new key, changed).
+    let mut s = state(&[("pg_constraint", &[("40", "r10"), ("50", "r12")])]);
+    let m = marker(
+        &[("pg_constraint", 2)],
+        &[("pg_constraint", Some("41"), "r10")],
+    );
+    assert_eq!(s.plan(&m, None), Plan::NeedKeys);
+    let current = keys("pg_constraint", &["41", "50"]);
+    assert_eq!(s.plan(&m, Some(&current)), partial(&["r10"]));
+}
+
+#[test]
+fn untrackable_changes_make_a_whole_snapshot() {
+    let whole = |m: Marker| {
+        let mut s = state(&[
+            ("pg_namespace", &[("2200", "x")]),
+            ("pg_proc", &[("40", "f40")]),
+        ]);
+        matches!(s.plan(&m, None), Plan::Whole(_))
+    };
+    let counts = [("pg_namespace", 1), ("pg_proc", 1)];
+    assert!(!whole(marker(&counts, &[])));
+    // A change that cannot be tracked, a reason from the server, other settings.
+    assert!(whole(marker(&counts, &[("pg_class", Some("9"), "x")])));
+    let mut m = marker(&counts, &[]);
+    m.whole.push("schemas".into());
+    assert!(whole(m));
+    let mut m = marker(&counts, &[]);
+    m.settings = "other".into();
+    assert!(whole(m));
+    // A schema or a function deleted.
+    assert!(whole(marker(&[("pg_namespace", 0), ("pg_proc", 1)], &[])));
+    assert!(whole(marker(&[("pg_namespace", 1), ("pg_proc", 0)], &[])));
+    // More rows than seen and changed: the marker missed something.
+    assert!(whole(marker(&[("pg_namespace", 1), ("pg_proc", 2)], &[])));
+}
+
+#[test]
+fn ignored_changes_read_nothing() {
+    let mut s = state(&[("pg_class", &[])]);
+    let m = marker(&[("pg_class", 1)], &[("pg_class", Some("50"), "-")]);
+    assert_eq!(s.plan(&m, None), Plan::Unchanged);
+}
