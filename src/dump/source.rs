@@ -153,7 +153,8 @@ pub async fn open(input: &DumpInput) -> Result<OpenedDump, DumpError> {
     }
 }
 
-fn archive_name(format: DumpFormat) -> &'static str {
+/// The name an archive file of `format` gets in the container.
+pub fn archive_name(format: DumpFormat) -> &'static str {
     match format {
         DumpFormat::Tar => "dump.tar",
         _ => "dump.pgdump",

@@ -15,7 +15,7 @@ use crate::commands::load_dump::{LoadDumpArgs, MissingRoles};
 use crate::commands::staging::{last_lines, Admin, Staging};
 use crate::dump::feed::{feed_plain, RolePolicy, Verdict};
 use crate::dump::roles::RoleStatement;
-use crate::dump::source::OpenedDump;
+use crate::dump::source::{archive_name, OpenedDump};
 use crate::dump::{DumpError, DumpFormat};
 use crate::engine::UploadFile;
 use crate::error::Error;
@@ -51,8 +51,7 @@ pub(super) async fn load_archive(
     progress.finish();
     let archive = match dump.format {
         DumpFormat::Directory => format!("/tmp/{upload_dir}"),
-        DumpFormat::Tar => format!("/tmp/{upload_dir}/dump.tar"),
-        _ => format!("/tmp/{upload_dir}/dump.pgdump"),
+        format => format!("/tmp/{upload_dir}/{}", archive_name(format)),
     };
 
     // The roles it names, from the script pg_restore would run (definitions only).
