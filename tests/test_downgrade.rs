@@ -422,3 +422,46 @@ fn redo_verifies_the_schema_is_identical() {
         );
     }
 }
+
+/// A failing file is named with the line and column of the error, counted in the file (the
+/// check sends each file inside a transaction of its own making).
+#[test]
+fn failing_files_are_named_with_the_line_and_column_in_the_file() {
+    // One engine is enough: this is about the messages.
+    let Some(engine) = engines().into_iter().next() else {
+        return;
+    };
+    let engine = &engine;
+    let p = TestProject::new(engine, "td-position", &image_17(), "migrations = \"m\"");
+    let dir = p.dir.path().join("m");
+    std::fs::create_dir(&dir).unwrap();
+    let files = [
+        ("01_first_line.up.sql", "CREATE TABLE a (n int);\n"),
+        ("01_first_line.down.sql", "DROPX TABLE a;\n"),
+        ("02_later_line.up.sql", "CREATE TABLE b (n int);\n"),
+        (
+            "02_later_line.down.sql",
+            "-- undo\nDROP TABLE b;\nDROP TABLEX b;\n",
+        ),
+    ];
+    for (name, sql) in files {
+        std::fs::write(dir.join(name), sql).unwrap();
+    }
+    p.run_ok(&["up", "--no-migrate"]);
+    let out = p.run(&["test-downgrade", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(8), "check failed: {}", stderr(&out));
+    let r = json(&out);
+    let message = |name: &str| by_name(&r, name)["problems"][0]["message"].to_string();
+    let first = message("01_first_line");
+    assert!(
+        first.contains("01_first_line.down.sql:1:1: syntax error at or near"),
+        "{first}"
+    );
+    let later = message("02_later_line");
+    assert!(
+        later.contains("02_later_line.down.sql:3:6: syntax error at or near"),
+        "{later}"
+    );
+    // The failed transactions were rolled back: the second migration was still checked.
+    assert_eq!(by_name(&r, "02_later_line")["outcome"], "failed", "{r}");
+}

@@ -228,7 +228,7 @@ impl<'s> Session<'s> {
             if let Err((e, offset, done)) = run_statements(&mut self.conn, &migration.up.sql).await
             {
                 tracking::record(&mut self.conn, migration, false).await?;
-                let (message, position, _) = describe(&e, &migration.up, offset);
+                let (message, position, _) = describe(&e, &migration.up, signed(offset));
                 return Err(MigrateError::FailedNoTransaction {
                     file: migration.up.path.clone(),
                     position,
@@ -267,7 +267,7 @@ impl<'s> Session<'s> {
         let started = Instant::now();
         if migration.down_no_transaction() {
             if let Err((e, offset, _)) = run_statements(&mut self.conn, &down.sql).await {
-                return Err(failed(&e, down, offset));
+                return Err(failed(&e, down, signed(offset)));
             }
             tracking::remove(&mut self.conn, &migration.version).await?;
         } else {
@@ -356,11 +356,12 @@ pub(crate) async fn run_statements(
 }
 
 /// The server's message, the position in the file (`offset`: where the failing statement
-/// starts in it), and the server's hint.
+/// starts in it, in characters; negative when the query string sent had a prefix before the
+/// file's text), and the server's hint.
 pub(crate) fn describe(
     e: &sqlx::Error,
     file: &MigrationFile,
-    offset: usize,
+    offset: isize,
 ) -> (
     String,
     Option<crate::migrations::error::FilePosition>,
@@ -371,7 +372,8 @@ pub(crate) fn describe(
             let pg = dbe.try_downcast_ref::<PgDatabaseError>();
             let position = pg.and_then(|pg| match pg.position() {
                 Some(sqlx::postgres::PgErrorPosition::Original(p)) => {
-                    Some(locate(&file.sql, p + offset))
+                    let p = p.checked_add_signed(offset).filter(|&p| p >= 1)?;
+                    Some(locate(&file.sql, p))
                 }
                 _ => None,
             });
@@ -382,7 +384,7 @@ pub(crate) fn describe(
     }
 }
 
-fn failed(e: &sqlx::Error, file: &MigrationFile, offset: usize) -> MigrateError {
+fn failed(e: &sqlx::Error, file: &MigrationFile, offset: isize) -> MigrateError {
     let (message, position, hint) = describe(e, file, offset);
     MigrateError::Failed {
         file: file.path.clone(),
@@ -395,32 +397,46 @@ fn failed(e: &sqlx::Error, file: &MigrationFile, offset: usize) -> MigrateError 
 /// Runs one migration file without touching the tracking table: in a transaction, or
 /// statement by statement when `no_transaction`. A failure becomes a one-line message naming
 /// the file (with line and column when the server gives a position).
+///
+/// The transaction and the file go to the server as one query string, `BEGIN;<file>\n;COMMIT;`:
+/// one round trip instead of three (the round-trip check runs three files a migration). The
+/// server stops at the first failing statement and leaves the transaction aborted; a
+/// `ROLLBACK` then ends it.
 pub(crate) async fn run_file(
     conn: &mut PgConnection,
     file: &MigrationFile,
     no_transaction: bool,
 ) -> Result<(), String> {
     let result = if no_transaction {
-        run_statements(conn, &file.sql).await
+        run_statements(conn, &file.sql)
+            .await
+            .map_err(|(e, offset, _)| (e, signed(offset)))
     } else {
-        match conn.begin().await {
-            Err(e) => Err((e, 0, 0)),
-            Ok(mut tx) => match sqlx::raw_sql(&file.sql).execute(&mut *tx).await {
-                Ok(_) => tx.commit().await.map_err(|e| (e, 0, 0)),
-                Err(e) => {
-                    let _ = tx.rollback().await;
-                    Err((e, 0, 0))
-                }
-            },
+        let query = format!("{TRANSACTION_START}{}\n;COMMIT;", file.sql);
+        match sqlx::raw_sql(&query).execute(&mut *conn).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // Ends the aborted transaction (a no-op warning if the failure ended it).
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                Err((e, -signed(TRANSACTION_START.chars().count())))
+            }
         }
     };
-    result.map_err(|(e, offset, _)| {
+    result.map_err(|(e, offset)| {
         let (message, position, _) = describe(&e, file, offset);
         let at = position
             .map(|p| format!(":{}:{}", p.line, p.column))
             .unwrap_or_default();
         format!("{}{at}: {message}", file.path.display())
     })
+}
+
+/// What `run_file` sends before a file's text (no newline: line numbers stay the file's).
+const TRANSACTION_START: &str = "BEGIN;";
+
+/// A character offset as the signed shift `describe` takes.
+fn signed(offset: usize) -> isize {
+    isize::try_from(offset).unwrap_or(isize::MAX)
 }
 
 /// Names the session holding an advisory lock, for the waiting message.

@@ -1,4 +1,5 @@
--- Event triggers (database-wide).
+-- Event triggers (database-wide), without those of the event log of partial snapshots
+-- (event_log.sql).
 SELECT 'event-trigger', quote_ident(e.evtname),
        ARRAY['event', e.evtevent::text,
              'function', e.evtfoid::regprocedure::text,
@@ -12,3 +13,4 @@ LEFT JOIN pg_description dc
 WHERE NOT EXISTS (
     SELECT 1 FROM pg_depend x
     WHERE x.classid = 'pg_event_trigger'::regclass AND x.objid = e.oid AND x.deptype = 'e')
+  AND e.evtname NOT IN ('_packit_db_command', '_packit_db_drop')

@@ -45,8 +45,11 @@ JOIN pg_language l ON l.oid = p.prolang
 LEFT JOIN pg_aggregate g ON g.aggfnoid = p.oid
 LEFT JOIN pg_description dc
        ON dc.classoid = 'pg_proc'::regclass AND dc.objoid = p.oid AND dc.objsubid = 0
+-- (OFFSET 0: an index lookup per function, not a scan of pg_depend for the few functions a
+-- partial snapshot reads.)
 WHERE NOT EXISTS (SELECT 1 FROM pg_depend e
                   WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid
-                    AND e.deptype = 'e')
+                    AND e.deptype = 'e' OFFSET 0)
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                  WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'i')
+                  WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'i'
+                  OFFSET 0)

@@ -8,7 +8,8 @@ WITH
 nsp AS (
     SELECT n.oid, n.nspname, n.nspowner, n.nspacl
     FROM pg_namespace n
-    WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+    -- _packit_db_events: the event log of partial snapshots (event_log.sql).
+    WHERE n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', '_packit_db_events')
       AND NOT EXISTS (
           SELECT 1 FROM pg_depend e
           WHERE e.classid = 'pg_namespace'::regclass AND e.objid = n.oid AND e.deptype = 'e')
