@@ -84,7 +84,8 @@ impl<'e> Scratch<'e> {
             .map_err(database)?;
         sqlx::query(
             "SELECT set_config('synchronous_commit', 'off', false), \
-                    set_config('jit', 'off', false)",
+                    set_config('jit', 'off', false), \
+                    set_config('plan_cache_mode', 'force_generic_plan', false)",
         )
         .execute(&mut conn)
         .await
