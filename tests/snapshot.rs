@@ -1213,7 +1213,8 @@ const TRICKY_STEPS: &[&str] = &[
 /// extensions are dropped by the cases' own undo).
 const EMPTY_THE_DATABASE: &str = "DO $$DECLARE s text; BEGIN \
      FOR s IN SELECT nspname FROM pg_namespace \
-              WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' LOOP \
+              WHERE nspname !~ '^pg_' \
+                AND nspname NOT IN ('information_schema', '_packit_db_events') LOOP \
          EXECUTE format('DROP SCHEMA %I CASCADE', s); \
      END LOOP; END$$; \
      CREATE SCHEMA public; COMMENT ON SCHEMA public IS 'standard public schema'";
@@ -1259,10 +1260,20 @@ fn chain(dir: &Path) -> Vec<(PathBuf, Option<PathBuf>)> {
 
 /// After every step of the tricky steps, of every coverage case (base, change, undo) and of the
 /// round trips (up, down, up) of the fixture chains and the sample chain, a tracker's snapshot
-/// (partial after the first) equals a whole one; and most of them were partial.
+/// (partial after the first) equals a whole one; and most of them were partial. With either
+/// source of change markers: the catalogs, and the event log (the test servers' roles are
+/// superusers).
 #[test]
 fn incremental_snapshots_equal_whole_ones() {
-    for engine in engines() {
+    type NewTracker = fn() -> snapshot::Tracker;
+    let sources: [(&str, NewTracker); 2] = [
+        ("catalogs", snapshot::Tracker::new),
+        ("event log", snapshot::Tracker::with_event_log),
+    ];
+    for (engine, (source, new_tracker)) in engines()
+        .into_iter()
+        .flat_map(|e| sources.map(|s| (e.clone(), s)))
+    {
         let started = Instant::now();
         let server = Server::start(&engine, "snapshot-incremental");
         let mut session = server.session();
@@ -1274,20 +1285,25 @@ fn incremental_snapshots_equal_whole_ones() {
 
         let mut db = session.database("snap_incremental_tricky");
         db.sql(&session, "SET jit = off");
-        let mut tracker = snapshot::Tracker::new();
+        let mut tracker = new_tracker();
         compare(&session, &mut db, &mut tracker, "empty");
         for step in TRICKY_STEPS {
             run_step(&session, &mut db, &sub(step)).unwrap_or_else(|e| panic!("{step}: {e}"));
             compare(&session, &mut db, &mut tracker, step);
             steps += 1;
         }
+        assert_eq!(
+            tracker.uses_event_log(),
+            source == "event log",
+            "the tracker's change markers should come from the {source}"
+        );
         stats.push(("tricky steps", tracker.stats()));
         session.drop_database(db);
 
         // The coverage cases one after another in one database, the schema emptied between.
         let mut db = session.database("snap_incremental_cases");
         db.sql(&session, "SET jit = off");
-        let mut tracker = snapshot::Tracker::new();
+        let mut tracker = new_tracker();
         for case in cases() {
             for (label, sql) in [
                 ("base", case.base),
@@ -1308,6 +1324,19 @@ fn incremental_snapshots_equal_whole_ones() {
             }
             db.sql(&session, EMPTY_THE_DATABASE);
         }
+        if tracker.uses_event_log() {
+            // A migration dropping the event log: the tracker goes on with the catalogs.
+            run_step(&session, &mut db, "DROP SCHEMA _packit_db_events CASCADE").unwrap();
+            compare(&session, &mut db, &mut tracker, "event log dropped");
+            assert!(!tracker.uses_event_log());
+            run_step(&session, &mut db, "CREATE TABLE after_the_log (n int)").unwrap();
+            compare(
+                &session,
+                &mut db,
+                &mut tracker,
+                "a table after the event log",
+            );
+        }
         stats.push(("coverage cases", tracker.stats()));
         session.drop_database(db);
 
@@ -1319,7 +1348,7 @@ fn incremental_snapshots_equal_whole_ones() {
         ] {
             let mut db = session.database("snap_incremental_chain");
             db.sql(&session, "SET jit = off");
-            let mut tracker = snapshot::Tracker::new();
+            let mut tracker = new_tracker();
             compare(&session, &mut db, &mut tracker, folder);
             for (up, down) in chain(&root.join(folder)) {
                 let files = std::iter::once(&up)
@@ -1343,7 +1372,7 @@ fn incremental_snapshots_equal_whole_ones() {
             "most snapshots should be partial: {stats:?}"
         );
         eprintln!(
-            "{}: {steps} steps compared in {:.1?}: {stats:?}",
+            "{} ({source}): {steps} steps compared in {:.1?}: {stats:?}",
             engine.kind,
             started.elapsed()
         );

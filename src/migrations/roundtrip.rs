@@ -187,7 +187,7 @@ pub async fn check(
         }
     }
     // One tracker per connection: a rebuilt scratch database starts a new one.
-    let mut tracker = Tracker::new();
+    let mut tracker = Tracker::with_event_log();
     let mut before = take(&mut tracker, &mut conn).await?;
     let mut results = Vec::new();
     let mut index = first;
@@ -291,7 +291,7 @@ pub async fn check(
             match rebuild(set, index, scratch).await? {
                 Ok(fresh) => {
                     conn = fresh;
-                    tracker = Tracker::new();
+                    tracker = Tracker::with_event_log();
                 }
                 Err(message) => {
                     result.problems.push(Problem {

@@ -1,5 +1,6 @@
 //! The catalog queries, assembled from one SQL file per kind of object under `sql/`, and the
-//! change marker of partial snapshots (`changes*.sql`, `keys.sql`).
+//! change markers of partial snapshots (`changes*.sql` and `keys.sql` from the catalogs' row
+//! versions; `events*.sql` from the event log of `event_log.sql`).
 //!
 //! `prelude.sql` decides which schemas are the user's and which relations are the migration
 //! tracking tables; a scope (`scope_all.sql` for a whole snapshot, `scope_units.sql` for the
@@ -119,17 +120,34 @@ pub(super) fn units_query(kinds: UnitKinds) -> &'static str {
     &queries[usize::from(bits)]
 }
 
-/// The change marker since the horizon `$1`.
+/// The change marker since the horizon `$1`, from the catalogs' row versions.
 pub(super) const CHANGES_SINCE_QUERY: &str = concat!(
     include_str!("sql/changes_since.sql"),
     include_str!("sql/changes.sql"),
+    include_str!("sql/changes_units.sql"),
+    include_str!("sql/changes_counts.sql"),
 );
 
 /// The change marker's baseline: every user row listed as changed.
 pub(super) const CHANGES_ALL_QUERY: &str = concat!(
     include_str!("sql/changes_all.sql"),
     include_str!("sql/changes.sql"),
+    include_str!("sql/changes_units.sql"),
+    include_str!("sql/changes_counts.sql"),
 );
+
+/// The change marker from the event log, which it empties.
+pub(super) const EVENTS_QUERY: &str = concat!(
+    include_str!("sql/events.sql"),
+    include_str!("sql/changes_units.sql"),
+    include_str!("sql/events_tail.sql"),
+);
+
+/// Creates the event log (a superuser's statements, one string).
+pub(super) const EVENT_LOG_SETUP: &str = include_str!("sql/event_log.sql");
+
+/// Empties the event log.
+pub(super) const EVENT_LOG_CLEAR: &str = "DELETE FROM _packit_db_events.log";
 
 /// The keys of the user rows of the catalogs whose rows can vanish alone.
 pub(super) const KEYS_QUERY: &str = include_str!("sql/keys.sql");

@@ -14,6 +14,16 @@
 //! snapshot a whole one again. The result is always the snapshot a whole read would give: the
 //! test `incremental_snapshots_equal_whole_ones` in tests/snapshot.rs compares them after every
 //! step of the coverage cases and migration chains.
+//!
+//! Reading a dozen catalogs at every marker costs time in proportion to the schema. A tracker
+//! made with [`Tracker::with_event_log`] on a superuser's connection instead installs an event
+//! log (`sql/event_log.sql`: two event triggers writing what each DDL command creates, alters or
+//! drops into a table) and reads its markers from it (`sql/events.sql`), in proportion to the
+//! change, plus pg_class alone as the catalog marker reads it (what commands do to relations on
+//! the side). Event triggers do not see everything: a command that reports no object (GRANT,
+//! REVOKE), a schema, or an object of a catalog not followed object by object makes the next
+//! snapshot a whole one, and so do changes to event triggers (no event fires for them), roles,
+//! extension membership and the settings, as with the catalog marker.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -22,8 +32,8 @@ use sqlx::PgConnection;
 
 use super::model::Snapshot;
 use super::query::{
-    snapshot_query, units_query, UnitKinds, CHANGES_ALL_QUERY, CHANGES_SINCE_QUERY, KEYS_QUERY,
-    MIN_SERVER_VERSION_NUM,
+    snapshot_query, units_query, UnitKinds, CHANGES_ALL_QUERY, CHANGES_SINCE_QUERY, EVENTS_QUERY,
+    EVENT_LOG_CLEAR, EVENT_LOG_SETUP, KEYS_QUERY, MIN_SERVER_VERSION_NUM,
 };
 use super::rows::{from_rows_by_unit, Row, Units};
 
@@ -37,6 +47,8 @@ const UNTRACKED: &str = "x";
 /// qualified name may change) or a function (an overload gone can change how calls of the
 /// others are written).
 const WHOLE_ON_DELETE: [&str; 2] = ["pg_namespace", "pg_proc"];
+/// The unit the event marker gives a dropped column (its key is its relation's).
+const DROPPED_COLUMN: &str = "column";
 
 /// One row of the change marker: kind, catalog, key, unit, keys (see sql/changes.sql).
 type MarkerRow = (
@@ -68,6 +80,20 @@ pub struct TrackerStats {
 pub struct Tracker {
     state: Option<State>,
     stats: TrackerStats,
+    source: Source,
+}
+
+/// Where the change markers come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Source {
+    /// The catalogs' row versions (`sql/changes.sql`).
+    #[default]
+    Catalogs,
+    /// The event log, once the first whole snapshot has set it up (or found that the role
+    /// cannot, and fallen back to the catalogs).
+    EventLogWanted,
+    /// The event log (`sql/events.sql`).
+    EventLog,
 }
 
 /// What the previous snapshot saw.
@@ -81,6 +107,7 @@ struct State {
     horizon: i64,
     settings: String,
     extension_members: String,
+    event_triggers: String,
 }
 
 /// The keys of the user rows of each catalog whose rows can vanish alone.
@@ -92,10 +119,13 @@ struct Marker {
     counts: HashMap<String, usize>,
     changed: Vec<(String, Option<String>, String)>,
     dependents: Vec<String>,
+    /// Dropped objects (event marker): catalog, key, and whether it was a column of it.
+    dropped: Vec<(String, String, bool)>,
     whole: Vec<String>,
     horizon: i64,
     settings: String,
     extension_members: String,
+    event_triggers: String,
 }
 
 /// What the next snapshot must read.
@@ -112,9 +142,28 @@ enum Plan {
 }
 
 impl Tracker {
-    /// A tracker that has not taken a snapshot yet.
+    /// A tracker that has not taken a snapshot yet, reading its change markers from the
+    /// catalogs: it changes nothing in the database.
     pub fn new() -> Tracker {
         Tracker::default()
+    }
+
+    /// A tracker that, on a superuser's connection, installs an event log in the database at
+    /// its first snapshot and reads its change markers from it: far cheaper on a large schema.
+    /// For scratch databases only: the log (schema `_packit_db_events`, event triggers
+    /// `_packit_db_command` and `_packit_db_drop`, hidden from snapshots) stays in the
+    /// database, and its triggers fire for every session's DDL. Without superuser rights it
+    /// works like [`Tracker::new`].
+    pub fn with_event_log() -> Tracker {
+        Tracker {
+            source: Source::EventLogWanted,
+            ..Tracker::default()
+        }
+    }
+
+    /// Whether the change markers come from the event log.
+    pub fn uses_event_log(&self) -> bool {
+        self.source == Source::EventLog
     }
 
     /// How many snapshots were taken which way.
@@ -142,10 +191,23 @@ impl Tracker {
         let Some(state) = self.state.as_mut() else {
             return self.whole(conn).await;
         };
-        let rows: Vec<MarkerRow> = sqlx::query_as(CHANGES_SINCE_QUERY)
+        let marker_query = match self.source {
+            Source::EventLog => EVENTS_QUERY,
+            Source::Catalogs | Source::EventLogWanted => CHANGES_SINCE_QUERY,
+        };
+        let rows: Vec<MarkerRow> = match sqlx::query_as(marker_query)
             .bind(state.horizon)
             .fetch_all(&mut *conn)
-            .await?;
+            .await
+        {
+            Err(e) if self.source == Source::EventLog && is_undefined_table(&e) => {
+                // A migration dropped the event log: back to the catalogs.
+                tracing::debug!("the event log is gone: change markers from the catalogs");
+                self.source = Source::Catalogs;
+                return self.whole(conn).await;
+            }
+            rows => rows?,
+        };
         let marker = Marker::parse(rows).map_err(decode)?;
         let mut plan = state.plan(&marker, None);
         if plan == Plan::NeedKeys {
@@ -203,6 +265,13 @@ impl Tracker {
                 ));
             }
         }
+        if self.source == Source::EventLogWanted {
+            self.source = set_up_event_log(conn).await?;
+        }
+        if self.source == Source::EventLog {
+            // What happened before this snapshot is in it.
+            sqlx::query(EVENT_LOG_CLEAR).execute(&mut *conn).await?;
+        }
         let rows: Vec<MarkerRow> = sqlx::query_as(CHANGES_ALL_QUERY)
             .fetch_all(&mut *conn)
             .await?;
@@ -237,6 +306,7 @@ impl Tracker {
             horizon: marker.horizon,
             settings: marker.settings,
             extension_members: marker.extension_members,
+            event_triggers: marker.event_triggers,
         });
         self.stats.whole += 1;
         Ok(())
@@ -259,6 +329,11 @@ impl Marker {
                     let unit = unit.ok_or("a changed row without a unit")?;
                     marker.changed.push((catalog, key, unit));
                 }
+                ("dropped", Some(catalog)) => {
+                    let key = key.ok_or("a dropped row without a key")?;
+                    let column = unit.as_deref() == Some(DROPPED_COLUMN);
+                    marker.dropped.push((catalog, key, column));
+                }
                 ("depends", _) => {
                     marker
                         .dependents
@@ -271,6 +346,7 @@ impl Marker {
                         "horizon" => horizon = value.parse().ok(),
                         "settings" => marker.settings = value,
                         "extension members" => marker.extension_members = value,
+                        "event triggers" => marker.event_triggers = value,
                         _ => return Err(format!("unknown marker state `{name}`")),
                     }
                 }
@@ -295,6 +371,9 @@ impl State {
         if marker.extension_members != self.extension_members {
             return Plan::Whole("objects joined or left an extension".into());
         }
+        if marker.event_triggers != self.event_triggers {
+            return Plan::Whole("event triggers changed".into());
+        }
         let mut changed_keys: HashMap<&str, HashSet<&str>> = HashMap::new();
         for (catalog, key, _) in &marker.changed {
             if let Some(key) = key {
@@ -302,6 +381,23 @@ impl State {
             }
         }
         let mut deleted_units: BTreeSet<String> = BTreeSet::new();
+        // Dropped objects the event marker names: their units are known from the keys seen (a
+        // key not seen is of an object created since, which no snapshot holds; a catalog
+        // without keys, pg_attrdef, is followed through its table's command).
+        for (catalog, key, column) in &marker.dropped {
+            if WHOLE_ON_DELETE.contains(&catalog.as_str()) && !column {
+                return Plan::Whole(format!("rows of {catalog} deleted"));
+            }
+            let Some(seen) = self.keys.get_mut(catalog) else {
+                continue;
+            };
+            let unit = if *column {
+                seen.get(key).cloned()
+            } else {
+                seen.remove(key)
+            };
+            deleted_units.extend(unit);
+        }
         for (catalog, &count) in &marker.counts {
             let Some(seen) = self.keys.get_mut(catalog) else {
                 return Plan::Whole(format!("a catalog not seen before: {catalog}"));
@@ -371,6 +467,26 @@ impl State {
     }
 }
 
+/// Installs the event log if the role may (a superuser) and it is not there yet: the source
+/// of the next markers.
+async fn set_up_event_log(conn: &mut PgConnection) -> Result<Source, sqlx::Error> {
+    let (superuser, present): (bool, bool) = sqlx::query_as(
+        "SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false), \
+                to_regclass('_packit_db_events.log') IS NOT NULL",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if present {
+        return Ok(Source::EventLog);
+    }
+    if !superuser {
+        tracing::debug!("not a superuser: change markers from the catalogs");
+        return Ok(Source::Catalogs);
+    }
+    sqlx::raw_sql(EVENT_LOG_SETUP).execute(&mut *conn).await?;
+    Ok(Source::EventLog)
+}
+
 /// The keys of the user rows of every catalog whose rows can vanish alone.
 async fn read_keys(conn: &mut PgConnection) -> Result<Keys, sqlx::Error> {
     let rows: Vec<MarkerRow> = sqlx::query_as(KEYS_QUERY).fetch_all(&mut *conn).await?;
@@ -378,6 +494,13 @@ async fn read_keys(conn: &mut PgConnection) -> Result<Keys, sqlx::Error> {
         .into_iter()
         .filter_map(|(_, catalog, _, _, keys)| Some((catalog?, keys.unwrap_or_default())))
         .collect())
+}
+
+/// Whether the server said a relation does not exist (SQLSTATE 42P01).
+fn is_undefined_table(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "42P01")
 }
 
 fn decode(message: impl Into<String>) -> sqlx::Error {

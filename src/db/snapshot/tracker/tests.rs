@@ -23,6 +23,7 @@ fn state(keys: &[(&str, &[(&str, &str)])]) -> State {
         horizon: 100,
         settings: "s".into(),
         extension_members: "4".into(),
+        event_triggers: "e".into(),
     }
 }
 
@@ -35,10 +36,12 @@ fn marker(counts: &[(&str, usize)], changed: &[(&str, Option<&str>, &str)]) -> M
             .map(|(c, k, u)| (c.to_string(), k.map(str::to_string), u.to_string()))
             .collect(),
         dependents: Vec::new(),
+        dropped: Vec::new(),
         whole: Vec::new(),
         horizon: 120,
         settings: "s".into(),
         extension_members: "4".into(),
+        event_triggers: "e".into(),
     }
 }
 
@@ -133,4 +136,61 @@ fn ignored_changes_read_nothing() {
     let mut s = state(&[("pg_class", &[])]);
     let m = marker(&[("pg_class", 1)], &[("pg_class", Some("50"), "-")]);
     assert_eq!(s.plan(&m, None), Plan::Unchanged);
+}
+
+/// An event marker (no counts) with these dropped objects: catalog, key, column.
+fn dropped(objects: &[(&str, &str, bool)]) -> Marker {
+    Marker {
+        dropped: objects
+            .iter()
+            .map(|(c, k, col)| (c.to_string(), k.to_string(), *col))
+            .collect(),
+        ..marker(&[], &[])
+    }
+}
+
+#[test]
+fn dropped_objects_re_read_the_units_they_belonged_to() {
+    let mut s = state(&[("pg_class", &[("10", "r10"), ("11", "r10"), ("12", "r12")])]);
+    // An index of table 10 dropped: its table is re-read, and the key forgotten.
+    assert_eq!(
+        s.plan(&dropped(&[("pg_class", "11", false)]), None),
+        partial(&["r10"])
+    );
+    assert!(!s.keys["pg_class"].contains_key("11"));
+    // A column of table 12 dropped: the table is re-read and stays known.
+    assert_eq!(
+        s.plan(&dropped(&[("pg_class", "12", true)]), None),
+        partial(&["r12"])
+    );
+    assert!(s.keys["pg_class"].contains_key("12"));
+    // Created and dropped since the last snapshot, or of a catalog without keys: nothing.
+    assert_eq!(
+        s.plan(
+            &dropped(&[("pg_class", "99", false), ("pg_attrdef", "5", false)]),
+            None
+        ),
+        Plan::Unchanged
+    );
+}
+
+#[test]
+fn a_dropped_schema_or_function_makes_a_whole_snapshot() {
+    for catalog in ["pg_namespace", "pg_proc"] {
+        let mut s = state(&[(catalog, &[("20", "f20")])]);
+        assert!(matches!(
+            s.plan(&dropped(&[(catalog, "20", false)]), None),
+            Plan::Whole(_)
+        ));
+    }
+}
+
+#[test]
+fn changed_event_triggers_make_a_whole_snapshot() {
+    let mut s = state(&[]);
+    let m = Marker {
+        event_triggers: "other".into(),
+        ..marker(&[], &[])
+    };
+    assert!(matches!(s.plan(&m, None), Plan::Whole(_)));
 }
