@@ -1228,8 +1228,33 @@ fn run_step(session: &Session, db: &mut Db, sql: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Takes the tracker's snapshot and a whole one, and asserts they are equal.
-fn compare(session: &Session, db: &mut Db, tracker: &mut snapshot::Tracker, what: &str) {
+/// A tracker under test, with the whole snapshot and the mark of its previous comparison.
+struct Tracked {
+    tracker: snapshot::Tracker,
+    previous: Option<(Snapshot, snapshot::Mark)>,
+}
+
+impl Tracked {
+    fn new(tracker: snapshot::Tracker) -> Tracked {
+        Tracked {
+            tracker,
+            previous: None,
+        }
+    }
+
+    fn stats(&self) -> snapshot::TrackerStats {
+        self.tracker.stats()
+    }
+
+    fn uses_event_log(&self) -> bool {
+        self.tracker.uses_event_log()
+    }
+}
+
+/// Takes the tracker's snapshot and a whole one, and asserts they are equal; and that the
+/// changes since the previous comparison's mark diff as the whole snapshots do.
+fn compare(session: &Session, db: &mut Db, tracked: &mut Tracked, what: &str) {
+    let tracker = &mut tracked.tracker;
     let partial = session
         .block_on(tracker.take(&mut db.conn))
         .unwrap_or_else(|e| panic!("{what}: partial snapshot: {e}"));
@@ -1240,6 +1265,16 @@ fn compare(session: &Session, db: &mut Db, tracker: &mut snapshot::Tracker, what
         "{what}: the partial snapshot differs from a whole one (whole -> partial):\n{}",
         render(&d)
     );
+    if let Some((previous, mark)) = tracked.previous.take() {
+        let (then, now) = tracker.changes_since(mark).expect("an open mark");
+        assert_eq!(
+            render(&diff(&then, &now)),
+            render(&diff(&previous, &whole)),
+            "{what}: the changes since the mark differ from the whole snapshots' diff"
+        );
+        tracker.forget(mark);
+    }
+    tracked.previous = Some((whole, tracker.mark()));
 }
 
 /// The migrations of a folder (`*.up.sql` with their `.down.sql`, if any), in order.
@@ -1285,7 +1320,7 @@ fn incremental_snapshots_equal_whole_ones() {
 
         let mut db = session.database("snap_incremental_tricky");
         db.sql(&session, "SET jit = off");
-        let mut tracker = new_tracker();
+        let mut tracker = Tracked::new(new_tracker());
         compare(&session, &mut db, &mut tracker, "empty");
         for step in TRICKY_STEPS {
             run_step(&session, &mut db, &sub(step)).unwrap_or_else(|e| panic!("{step}: {e}"));
@@ -1303,7 +1338,7 @@ fn incremental_snapshots_equal_whole_ones() {
         // The coverage cases one after another in one database, the schema emptied between.
         let mut db = session.database("snap_incremental_cases");
         db.sql(&session, "SET jit = off");
-        let mut tracker = new_tracker();
+        let mut tracker = Tracked::new(new_tracker());
         for case in cases() {
             for (label, sql) in [
                 ("base", case.base),
@@ -1348,7 +1383,7 @@ fn incremental_snapshots_equal_whole_ones() {
         ] {
             let mut db = session.database("snap_incremental_chain");
             db.sql(&session, "SET jit = off");
-            let mut tracker = new_tracker();
+            let mut tracker = Tracked::new(new_tracker());
             compare(&session, &mut db, &mut tracker, folder);
             for (up, down) in chain(&root.join(folder)) {
                 let files = std::iter::once(&up)

@@ -3,9 +3,10 @@
 //! On a scratch database, for each migration i in order: S(i-1) is known; apply up(i) and
 //! snapshot S(i); apply down(i), whose snapshot must equal S(i-1); apply up(i) again, whose
 //! snapshot must equal S(i). One pass over the chain, three snapshots a migration, each after
-//! the first re-reading only what the step changed (`snapshot::Tracker`). A failure
-//! does not end the run: the scratch database is rebuilt up to that migration and the check
-//! goes on, so one run reports every broken migration of a long history.
+//! the first re-reading only what the step changed (`snapshot::Tracker`), and compared with
+//! S(i-1) or S(i) over what changed since their marks only. A failure does not end the run:
+//! the scratch database is rebuilt up to that migration and the check goes on, so one run
+//! reports every broken migration of a long history.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 use sqlx::PgConnection;
 
-use crate::db::snapshot::{self, Change, ObjectKind, SchemaDiff, Snapshot, Tracker};
+use crate::db::snapshot::{self, Change, Mark, ObjectKind, SchemaDiff, Snapshot, Tracker};
 use crate::migrations::error::MigrateError;
 use crate::migrations::runner::run_file;
 use crate::migrations::source::{Layout, Migration, MigrationSet, Version};
@@ -188,7 +189,9 @@ pub async fn check(
     }
     // One tracker per connection: a rebuilt scratch database starts a new one.
     let mut tracker = Tracker::with_event_log();
-    let mut before = take(&mut tracker, &mut conn).await?;
+    refresh(&mut tracker, &mut conn).await?;
+    // S(i-1): the state the next down must restore.
+    let mut before = tracker.mark();
     let mut results = Vec::new();
     let mut index = first;
     while index < set.migrations.len() {
@@ -214,7 +217,8 @@ pub async fn check(
             }
             break;
         }
-        let after_up = take(&mut tracker, &mut conn).await?;
+        refresh(&mut tracker, &mut conn).await?;
+        let after_up = tracker.mark();
         let mut needs_rebuild = false;
         match (&m.down, m.down_is_empty()) {
             (Some(down), false) => match run_file(&mut conn, down, m.down_no_transaction()).await {
@@ -227,9 +231,8 @@ pub async fn check(
                     needs_rebuild = true;
                 }
                 Ok(()) => {
-                    // Only compared: the tracker's own snapshot, not a copy.
-                    let after_down = refresh(&mut tracker, &mut conn).await?;
-                    let difference = schema_diff(&before, after_down);
+                    refresh(&mut tracker, &mut conn).await?;
+                    let difference = diff_since(&tracker, before);
                     classify_down(&difference, options, &mut result);
                     match run_file(&mut conn, &m.up, m.no_transaction).await {
                         Err(message) => {
@@ -241,8 +244,8 @@ pub async fn check(
                             needs_rebuild = true;
                         }
                         Ok(()) => {
-                            let again = refresh(&mut tracker, &mut conn).await?;
-                            let difference = schema_diff(&after_up, again);
+                            refresh(&mut tracker, &mut conn).await?;
+                            let difference = diff_since(&tracker, after_up);
                             let real = if options.ignore_column_order {
                                 difference.without_column_order()
                             } else {
@@ -287,6 +290,8 @@ pub async fn check(
         if !result.problems.is_empty() {
             result.outcome = Outcome::Failed;
         }
+        tracker.forget(before);
+        tracker.forget(after_up);
         if needs_rebuild {
             match rebuild(set, index, scratch).await? {
                 Ok(fresh) => {
@@ -312,10 +317,11 @@ pub async fn check(
                     break;
                 }
             }
-            before = take(&mut tracker, &mut conn).await?;
-        } else {
-            before = after_up;
+            refresh(&mut tracker, &mut conn).await?;
         }
+        // After a pass, the state is S(i) again (up re-applied identically, or accepted as
+        // differing in column order only).
+        before = tracker.mark();
         result.millis = millis(step_started.elapsed());
         on_result(&result);
         results.push(result);
@@ -491,8 +497,13 @@ async fn rebuild(
     Ok(Ok(conn))
 }
 
-async fn take(tracker: &mut Tracker, conn: &mut PgConnection) -> Result<Snapshot, MigrateError> {
-    refresh(tracker, conn).await.cloned()
+/// The diff between the marked snapshot and the tracker's current one, read from the units
+/// re-read since only.
+fn diff_since(tracker: &Tracker, mark: Mark) -> SchemaDiff {
+    let (then, now) = tracker
+        .changes_since(mark)
+        .expect("a mark of this tracker, not yet forgotten");
+    schema_diff(&then, &now)
 }
 
 async fn refresh<'t>(

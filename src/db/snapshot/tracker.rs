@@ -37,6 +37,11 @@ use super::query::{
 };
 use super::rows::{from_rows_by_unit, Row, Units};
 
+mod journal;
+
+use journal::Journals;
+pub use journal::Mark;
+
 /// The global unit: schemas, extensions and event triggers.
 const GLOBAL: &str = "g";
 /// A change that shows in no snapshot (a TOAST table).
@@ -81,6 +86,7 @@ pub struct Tracker {
     state: Option<State>,
     stats: TrackerStats,
     source: Source,
+    journals: Journals,
 }
 
 /// Where the change markers come from.
@@ -159,6 +165,27 @@ impl Tracker {
             source: Source::EventLogWanted,
             ..Tracker::default()
         }
+    }
+
+    /// Marks the current snapshot (take one first), to compare later ones with it through
+    /// [`Tracker::changes_since`]. Forget the mark when done: until then, every unit replaced
+    /// is kept as it was at the mark.
+    pub fn mark(&mut self) -> Mark {
+        self.journals.open()
+    }
+
+    /// Forgets a mark.
+    pub fn forget(&mut self, mark: Mark) {
+        self.journals.close(mark);
+    }
+
+    /// What changed between the marked snapshot and the current one, as two snapshots holding
+    /// only the units re-read since (whole ones after a whole snapshot): their diff is the diff
+    /// of the whole snapshots, at the cost of the change. `None` for a forgotten mark.
+    pub fn changes_since(&self, mark: Mark) -> Option<(Snapshot, Snapshot)> {
+        let state = self.state.as_ref()?;
+        self.journals
+            .changes_since(mark, &state.snapshot, &state.units)
     }
 
     /// Whether the change markers come from the event log.
@@ -245,6 +272,11 @@ impl Tracker {
                     .fetch_all(&mut *conn)
                     .await?;
                 let (read, read_units) = from_rows_by_unit(rows).map_err(decode)?;
+                self.journals.before_replacing(
+                    units.iter().chain(read_units.keys()),
+                    &state.snapshot,
+                    &state.units,
+                );
                 state.replace(&units, read, read_units);
                 state.horizon = marker.horizon;
                 self.stats.partial += 1;
@@ -299,6 +331,11 @@ impl Tracker {
                 seen.insert(key.clone(), unit.clone());
             }
         }
+        self.journals.before_whole(
+            self.state
+                .as_ref()
+                .map(|state| (&state.snapshot, &state.units)),
+        );
         self.state = Some(State {
             snapshot,
             units,
