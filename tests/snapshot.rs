@@ -1207,6 +1207,12 @@ const TRICKY_STEPS: &[&str] = &[
     "ALTER TABLE a DROP COLUMN ci; DROP EXTENSION citext",
     "DROP TABLE b; DROP TABLE a CASCADE; CREATE TABLE a (id integer)",
     "DROP TABLE a; CREATE TABLE a (id bigint)",
+    // The event log's triggers fire in replica mode and write the log after a SET ROLE.
+    "SET session_replication_role = replica; COMMENT ON TABLE a IS 'while a replica'",
+    "RESET session_replication_role; COMMENT ON TABLE a IS NULL",
+    "GRANT CREATE ON SCHEMA public TO {role}; SET ROLE {role}; \
+     CREATE TYPE made_by_role AS ENUM ('x'); ALTER TYPE made_by_role ADD VALUE 'y'; RESET ROLE",
+    "DROP TYPE made_by_role; REVOKE CREATE ON SCHEMA public FROM {role}",
 ];
 
 /// Drops every schema but the system ones and re-creates `public` (event triggers and

@@ -252,6 +252,7 @@ impl Tracker {
                 Ok(())
             }
             Plan::Partial(units) => {
+                tracing::debug!(units = ?units, "partial snapshot");
                 let ids = |prefix: char| -> Vec<Oid> {
                     units
                         .iter()
