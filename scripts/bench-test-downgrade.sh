@@ -60,20 +60,11 @@
 # output is printed), including a check that does not pass every generated migration.
 set -euo pipefail
 
-readonly LABEL_KEY=io.github.packit-db.test
-readonly LABEL_VALUE=bench
-readonly LOCK_FILE=/tmp/packit-db-test.lock
+BENCH_NAME=bench-test-downgrade
+# shellcheck source=scripts/bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench/common.sh"
 LC_NUMERIC=C # $EPOCHREALTIME with a '.'
 
-log() { printf '[bench-test-downgrade] %s\n' "$*" >&2; }
-# fail MESSAGE [LOGFILE]: prints MESSAGE and the captured output, exits 1 (the trap cleans).
-fail() {
-	log "error: $1"
-	if [[ -n ${2:-} && -s $2 ]]; then
-		tail -n 60 "$2" | sed 's/^/    | /' >&2
-	fi
-	exit 1
-}
 usage() {
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 }
@@ -119,74 +110,22 @@ if [[ $(printf '%s\n' "${count_list[@]}" | sort -u | wc -l) -ne ${#count_list[@]
 	fail "--counts has duplicates"
 fi
 
-case $engine in
-docker) socket=/var/run/docker.sock ;;
-podman) socket=/run/podman/podman.sock ;;
-esac
-[[ -S $socket ]] || fail "no $engine API socket at $socket"
-command -v cargo >/dev/null || fail "cargo is not on PATH"
-command -v flock >/dev/null || fail "flock (util-linux) is needed"
 command -v python3 >/dev/null || fail "python3 is needed (generator, JSON, statistics)"
 command -v psql >/dev/null || fail "psql is needed on the host (apt-get install postgresql-client)"
-
-# The tool must see only packit-db.toml and DOCKER_HOST: nothing from this environment.
-while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(PACKIT_DB_|PACKIT_BENCH_)' || true)
-unset DATABASE_URL CONTAINER_HOST
-# Nor may psql see another server, user or service than the one set below.
-while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep -E '^PG' || true)
-export DOCKER_HOST="unix://$socket"
-
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-generator=$root/scripts/bench/gen_downgrade_chain.py
+# Nor may the tool or psql see other settings, or another server, user or service than the
+# one set below (bench_setup clears PACKIT_DB_*, DATABASE_URL and CONTAINER_HOST).
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(PACKIT_BENCH_|PG)' || true)
+generator=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bench/gen_downgrade_chain.py
 [[ -f $generator ]] || fail "the chain generator $generator is missing"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/packit-target}
-bin=$CARGO_TARGET_DIR/release/cargo-packit-db
 
-work=$(mktemp -d /tmp/packit-bench-downgrade.XXXXXX)
-project=$work/project
-mkdir "$project"
+# --- project, database, chains ---------------------------------------------------------------
+
+# write_config N: packit-db.toml pointing at the N-migration chain (same container always).
+write_config() {
+	bench_write_config "$image" "migrations = \"m$1\""
+}
+bench_setup "$engine" "$image" "migrations = \"m${count_list[0]}\""
 results=$work/results.tsv
-started=0 # 1 once `up` may have created something
-
-# tool LOG ARGS...: runs the tool in the project directory, output appended to LOG.
-tool() {
-	local logfile=$1
-	shift
-	(cd "$project" && "$bin" packit-db "$@") >>"$logfile" 2>&1
-}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	set +e
-	if ((started)); then
-		log "removing the container and its volume (down --volumes --yes)"
-		tool "$work/down.log" down --volumes --yes ||
-			{ log "warning: \`down --volumes --yes\` failed:" && sed 's/^/    | /' "$work/down.log" >&2; }
-	fi
-	rm -rf "$work"
-	((rc == 0)) || log "failed (exit $rc)"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted (SIGINT)"; exit 130' INT
-trap 'log "terminated (SIGTERM)"; exit 143' TERM
-
-# The project directory must not be inside a Cargo project or below a .env: the tool
-# would read those instead of (or on top of) packit-db.toml.
-dir=$project
-while [[ $dir != / ]]; do
-	dir=$(dirname "$dir")
-	[[ ! -e $dir/Cargo.toml && ! -e $dir/.env ]] ||
-		fail "$dir has a Cargo.toml or .env that the tool would read; set TMPDIR elsewhere"
-done
-
-# --- build and chains (before the lock: they may take a while) -------------------------------
-
-log "building the release binary (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-(cd "$root" && cargo build --release --quiet) >"$work/build.log" 2>&1 ||
-	fail "cargo build --release failed" "$work/build.log"
-[[ -x $bin ]] || fail "no binary at $bin after the build"
 
 for n in "${count_list[@]}"; do
 	python3 "$generator" "$project/m$n" "$n" ${seed:+--seed "$seed"} >"$work/gen.log" 2>&1 ||
@@ -201,39 +140,6 @@ for n in "${count_list[@]}"; do
 	} >"$project/m$n.driver.sql"
 done
 log "generated chains of ${counts//,/, } migrations ($(tr '\n' ' ' <"$project/m${count_list[-1]}.expected")for ${count_list[-1]})"
-
-# --- lock, project, database -----------------------------------------------------------------
-
-if [[ ! -e $LOCK_FILE ]] && : >"$LOCK_FILE" 2>/dev/null; then
-	chmod 0666 "$LOCK_FILE" 2>/dev/null || true
-fi
-exec 9<"$LOCK_FILE" || fail "cannot open $LOCK_FILE"
-if ! flock -n 9; then
-	log "a scripts/test.sh run holds $LOCK_FILE (its clean-up would remove our container); waiting"
-	flock 9
-fi
-
-container="packit-bench-downgrade-$$"
-# write_config N: packit-db.toml pointing at the N-migration chain (same container always).
-write_config() {
-	cat >"$project/packit-db.toml" <<-EOF
-		image = "$image"
-		container = "$container"
-		migrations = "m$1"
-
-		[labels]
-		"$LABEL_KEY" = "$LABEL_VALUE"
-	EOF
-}
-write_config "${count_list[0]}"
-
-log "starting PostgreSQL ($image) on $engine: up --no-migrate"
-started=1
-tool "$work/up.log" up --no-migrate --pull missing || fail "\`up --no-migrate\` failed" "$work/up.log"
-url=$(cd "$project" && "$bin" packit-db url 2>"$work/url.log") || fail "\`url\` failed" "$work/url.log"
-tool "$work/status.log" status || fail "\`status\` failed" "$work/status.log"
-engine_line=$(grep -m1 '^engine' "$work/status.log" | sed 's/^engine *//') || engine_line="$engine at $DOCKER_HOST"
-[[ $engine_line == "$engine "* ]] || fail "the tool answered through another engine than $engine: $engine_line" "$work/status.log"
 
 # The URL's parts as libpq environment variables: the password never goes through argv.
 eval "$(

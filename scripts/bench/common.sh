@@ -11,7 +11,7 @@ log() { printf '[%s] %s\n' "$BENCH_NAME" "$*" >&2; }
 fail() {
 	log "error: $1"
 	if [[ -n ${2:-} && -s $2 ]]; then
-		sed 's/^/    | /' "$2" >&2
+		tail -n 60 "$2" | sed 's/^/    | /' >&2
 	fi
 	exit 1
 }
@@ -21,6 +21,19 @@ tool() {
 	local logfile=$1
 	shift
 	(cd "$project" && "$bin" packit-db "$@") >>"$logfile" 2>&1
+}
+
+# bench_write_config IMAGE [EXTRA_TOML]: (re)writes the project's packit-db.toml: the image,
+# the bench's container and label, and EXTRA_TOML.
+bench_write_config() {
+	cat >"$project/packit-db.toml" <<TOML
+image = "$1"
+container = "$container"
+${2:-}
+
+[labels]
+"$BENCH_LABEL_KEY" = "bench"
+TOML
 }
 
 bench_cleanup() {
@@ -91,14 +104,7 @@ bench_setup() {
 	fi
 
 	container="packit-$BENCH_NAME-$$"
-	cat >"$project/packit-db.toml" <<TOML
-image = "$image"
-container = "$container"
-$extra
-
-[labels]
-"$BENCH_LABEL_KEY" = "bench"
-TOML
+	bench_write_config "$image" "$extra"
 	log "starting PostgreSQL ($image) on $engine: up --no-migrate"
 	bench_started=1
 	tool "$work/up.log" up --no-migrate --pull missing || fail "\`up --no-migrate\` failed" "$work/up.log"
