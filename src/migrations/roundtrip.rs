@@ -8,7 +8,7 @@
 //! the scratch database is rebuilt up to that migration and the check goes on, so one run
 //! reports every broken migration of a long history.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
@@ -219,6 +219,8 @@ pub async fn check(
         }
         refresh(&mut tracker, &mut conn).await?;
         let after_up = tracker.mark();
+        // Down and up again usually touch what up did: read those with the marker.
+        let touched = tracker.last_changed_units().clone();
         let mut needs_rebuild = false;
         match (&m.down, m.down_is_empty()) {
             (Some(down), false) => match run_file(&mut conn, down, m.down_no_transaction()).await {
@@ -231,7 +233,7 @@ pub async fn check(
                     needs_rebuild = true;
                 }
                 Ok(()) => {
-                    refresh(&mut tracker, &mut conn).await?;
+                    refresh_expecting(&mut tracker, &mut conn, &touched).await?;
                     let difference = diff_since(&tracker, before);
                     classify_down(&difference, options, &mut result);
                     match run_file(&mut conn, &m.up, m.no_transaction).await {
@@ -244,7 +246,7 @@ pub async fn check(
                             needs_rebuild = true;
                         }
                         Ok(()) => {
-                            refresh(&mut tracker, &mut conn).await?;
+                            refresh_expecting(&mut tracker, &mut conn, &touched).await?;
                             let difference = diff_since(&tracker, after_up);
                             let real = if options.ignore_column_order {
                                 difference.without_column_order()
@@ -506,13 +508,20 @@ fn diff_since(tracker: &Tracker, mark: Mark) -> SchemaDiff {
     schema_diff(&then, &now)
 }
 
-async fn refresh<'t>(
-    tracker: &'t mut Tracker,
+async fn refresh(tracker: &mut Tracker, conn: &mut PgConnection) -> Result<(), MigrateError> {
+    refresh_expecting(tracker, conn, &BTreeSet::new()).await
+}
+
+/// Brings the tracker up to date, reading the `expected` units with its change marker.
+async fn refresh_expecting(
+    tracker: &mut Tracker,
     conn: &mut PgConnection,
-) -> Result<&'t Snapshot, MigrateError> {
+    expected: &BTreeSet<String>,
+) -> Result<(), MigrateError> {
     tracker
-        .refresh(conn)
+        .refresh_expecting(conn, expected)
         .await
+        .map(|_| ())
         .map_err(|source| MigrateError::Database {
             action: "take a schema snapshot".into(),
             source,

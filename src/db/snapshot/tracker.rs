@@ -24,6 +24,11 @@
 //! REVOKE), a schema, or an object of a catalog not followed object by object makes the next
 //! snapshot a whole one, and so do changes to event triggers (no event fires for them), roles,
 //! extension membership and the settings, as with the catalog marker.
+//!
+//! The marker and the re-read of the units it names are one statement
+//! (`query::marker_and_units_query`); the caller can add the units it expects to change
+//! ([`Tracker::refresh_expecting`]: a down touches what its up did). Units the plan needs
+//! beyond those (a dropped index's table, known from the keys seen) are read by a second one.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -32,8 +37,8 @@ use sqlx::PgConnection;
 
 use super::model::Snapshot;
 use super::query::{
-    snapshot_query, units_query, UnitKinds, CHANGES_ALL_QUERY, CHANGES_SINCE_QUERY, EVENTS_QUERY,
-    EVENT_LOG_CLEAR, EVENT_LOG_SETUP, KEYS_QUERY, MIN_SERVER_VERSION_NUM,
+    marker_and_units_query, snapshot_query, units_query, MarkerSource, UnitKinds,
+    CHANGES_ALL_QUERY, EVENT_LOG_CLEAR, EVENT_LOG_SETUP, KEYS_QUERY, MIN_SERVER_VERSION_NUM,
 };
 use super::rows::{from_rows_by_unit, Row, Units};
 
@@ -48,6 +53,8 @@ const GLOBAL: &str = "g";
 const IGNORED: &str = "-";
 /// A change that cannot be followed object by object.
 const UNTRACKED: &str = "x";
+/// The kind of the marker's rows in the combined statement.
+const MARKER_ROW: &str = "marker";
 /// The catalogs a deleted key of which makes the next snapshot a whole one: a schema (every
 /// qualified name may change) or a function (an overload gone can change how calls of the
 /// others are written).
@@ -87,6 +94,7 @@ pub struct Tracker {
     stats: TrackerStats,
     source: Source,
     journals: Journals,
+    last_changed: BTreeSet<String>,
 }
 
 /// Where the change markers come from.
@@ -206,24 +214,55 @@ impl Tracker {
     /// Like [`Tracker::take`], but lends the tracker's own snapshot instead of a copy: cheaper
     /// when the snapshot is only compared before the next one is taken.
     pub async fn refresh(&mut self, conn: &mut PgConnection) -> Result<&Snapshot, sqlx::Error> {
-        self.update(conn).await?;
+        self.refresh_expecting(conn, &BTreeSet::new()).await
+    }
+
+    /// Like [`Tracker::refresh`], reading the units in `expected` (as
+    /// [`Tracker::last_changed_units`] gives them) in the same statement as the change
+    /// marker, whether or not they changed: when the step is expected to touch what an
+    /// earlier one did (a down after its up), one round trip instead of two.
+    pub async fn refresh_expecting(
+        &mut self,
+        conn: &mut PgConnection,
+        expected: &BTreeSet<String>,
+    ) -> Result<&Snapshot, sqlx::Error> {
+        self.update(conn, expected).await?;
         match &self.state {
             Some(state) => Ok(&state.snapshot),
             None => Err(decode("no snapshot after an update")),
         }
     }
 
+    /// The units the last snapshot re-read because they changed (none after a whole one).
+    pub fn last_changed_units(&self) -> &BTreeSet<String> {
+        &self.last_changed
+    }
+
     /// Brings the tracker's snapshot up to date.
-    async fn update(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    async fn update(
+        &mut self,
+        conn: &mut PgConnection,
+        expected: &BTreeSet<String>,
+    ) -> Result<(), sqlx::Error> {
+        self.last_changed.clear();
         let Some(state) = self.state.as_mut() else {
             return self.whole(conn).await;
         };
-        let marker_query = match self.source {
-            Source::EventLog => EVENTS_QUERY,
-            Source::Catalogs | Source::EventLogWanted => CHANGES_SINCE_QUERY,
+        let source = match self.source {
+            Source::EventLog => MarkerSource::EventLog,
+            Source::Catalogs | Source::EventLogWanted => MarkerSource::Catalogs,
         };
-        let rows: Vec<MarkerRow> = match sqlx::query_as(marker_query)
+        // Relations and types always (most changes are theirs); functions and the global
+        // unit when expected (otherwise a second statement reads them if they changed).
+        let kinds = UnitKinds {
+            global: expected.contains(GLOBAL),
+            relations: true,
+            types: true,
+            functions: expected.iter().any(|u| u.starts_with('f')),
+        };
+        let rows: Vec<Row> = match sqlx::query_as(marker_and_units_query(source, kinds))
             .bind(state.horizon)
+            .bind(expected.iter().cloned().collect::<Vec<_>>())
             .fetch_all(&mut *conn)
             .await
         {
@@ -235,7 +274,20 @@ impl Tracker {
             }
             rows => rows?,
         };
-        let marker = Marker::parse(rows).map_err(decode)?;
+        let (marker_rows, unit_rows): (Vec<Row>, Vec<Row>) =
+            rows.into_iter().partition(|row| row.0 == MARKER_ROW);
+        let marker =
+            Marker::parse(marker_rows.into_iter().map(marker_row).collect()).map_err(decode)?;
+        // What the statement read: the units the marker names and the expected ones.
+        let read_set: BTreeSet<String> = marker
+            .changed
+            .iter()
+            .map(|(_, _, unit)| unit)
+            .chain(&marker.dependents)
+            .chain(expected)
+            .filter(|u| kinds.includes(u))
+            .cloned()
+            .collect();
         let mut plan = state.plan(&marker, None);
         if plan == Plan::NeedKeys {
             let keys = read_keys(conn).await?;
@@ -247,40 +299,30 @@ impl Tracker {
                 self.whole(conn).await
             }
             Plan::Unchanged | Plan::NeedKeys => {
+                // Whatever expected units were read are as they were.
                 state.horizon = marker.horizon;
                 self.stats.unchanged += 1;
                 Ok(())
             }
             Plan::Partial(units) => {
                 tracing::debug!(units = ?units, "partial snapshot");
-                let ids = |prefix: char| -> Vec<Oid> {
-                    units
-                        .iter()
-                        .filter_map(|u| u.strip_prefix(prefix)?.parse().ok().map(Oid))
-                        .collect()
-                };
-                let (rels, types, funcs) = (ids('r'), ids('t'), ids('f'));
-                let kinds = UnitKinds {
-                    global: units.contains(GLOBAL),
-                    relations: !rels.is_empty(),
-                    types: !types.is_empty(),
-                    functions: !funcs.is_empty(),
-                };
-                let rows: Vec<Row> = sqlx::query_as(units_query(kinds))
-                    .bind(rels)
-                    .bind(types)
-                    .bind(funcs)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                let (read, read_units) = from_rows_by_unit(rows).map_err(decode)?;
+                let (mut read, mut read_units) = from_rows_by_unit(unit_rows).map_err(decode)?;
+                let missing: BTreeSet<String> = units.difference(&read_set).cloned().collect();
+                if !missing.is_empty() {
+                    let (more, more_units) = read_units_of(conn, &missing).await?;
+                    read.objects.extend(more.objects);
+                    read_units.extend(more_units);
+                }
+                let replaced: BTreeSet<String> = units.union(&read_set).cloned().collect();
                 self.journals.before_replacing(
-                    units.iter().chain(read_units.keys()),
+                    replaced.iter().chain(read_units.keys()),
                     &state.snapshot,
                     &state.units,
                 );
-                state.replace(&units, read, read_units);
+                state.replace(&replaced, read, read_units);
                 state.horizon = marker.horizon;
                 self.stats.partial += 1;
+                self.last_changed = units;
                 Ok(())
             }
         }
@@ -503,6 +545,49 @@ impl State {
         self.snapshot.objects.extend(read.objects);
         self.units.extend(read_units);
     }
+}
+
+/// Reads the given units alone (those the marker's statement did not).
+async fn read_units_of(
+    conn: &mut PgConnection,
+    units: &BTreeSet<String>,
+) -> Result<(Snapshot, Units), sqlx::Error> {
+    let ids = |prefix: char| -> Vec<Oid> {
+        units
+            .iter()
+            .filter_map(|u| u.strip_prefix(prefix)?.parse().ok().map(Oid))
+            .collect()
+    };
+    let (rels, types, funcs) = (ids('r'), ids('t'), ids('f'));
+    let kinds = UnitKinds {
+        global: units.contains(GLOBAL),
+        relations: !rels.is_empty(),
+        types: !types.is_empty(),
+        functions: !funcs.is_empty(),
+    };
+    let rows: Vec<Row> = sqlx::query_as(units_query(kinds))
+        .bind(rels)
+        .bind(types)
+        .bind(funcs)
+        .fetch_all(&mut *conn)
+        .await?;
+    from_rows_by_unit(rows).map_err(decode)
+}
+
+/// A marker row of the combined statement (see `marker_and_units_query`) as the marker's
+/// own row.
+fn marker_row(row: Row) -> MarkerRow {
+    let (_, kind, attrs, unit, keys, _, _) = row;
+    let mut attrs = attrs.unwrap_or_default().into_iter();
+    let catalog = attrs.next().flatten();
+    let key = attrs.next().flatten();
+    (
+        kind,
+        catalog,
+        key,
+        unit,
+        keys.map(|k| k.into_iter().flatten().collect()),
+    )
 }
 
 /// Installs the event log if the role may (a superuser) and it is not there yet: the source

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Keys, Marker, Plan, State};
+use super::{marker_row, Keys, Marker, Plan, State};
+use crate::db::snapshot::query::UnitKinds;
 use crate::db::snapshot::Snapshot;
 
 fn state(keys: &[(&str, &[(&str, &str)])]) -> State {
@@ -193,4 +194,62 @@ fn changed_event_triggers_make_a_whole_snapshot() {
         ..marker(&[], &[])
     };
     assert!(matches!(s.plan(&m, None), Plan::Whole(_)));
+}
+
+#[test]
+fn marker_rows_of_the_combined_statement_are_read_back() {
+    let row = (
+        "marker".to_string(),
+        "changed".to_string(),
+        Some(vec![
+            Some("pg_class".to_string()),
+            Some("16390".to_string()),
+        ]),
+        Some("r16390".to_string()),
+        None,
+        None,
+        None,
+    );
+    assert_eq!(
+        marker_row(row),
+        (
+            "changed".to_string(),
+            Some("pg_class".to_string()),
+            Some("16390".to_string()),
+            Some("r16390".to_string()),
+            None
+        )
+    );
+    let state = (
+        "marker".to_string(),
+        "state".to_string(),
+        Some(vec![Some("horizon".to_string()), None]),
+        None,
+        Some(vec![Some("k".to_string())]),
+        None,
+        None,
+    );
+    assert_eq!(
+        marker_row(state),
+        (
+            "state".to_string(),
+            Some("horizon".to_string()),
+            None,
+            None,
+            Some(vec!["k".to_string()])
+        )
+    );
+}
+
+#[test]
+fn unit_kinds_say_which_units_a_statement_reads() {
+    let kinds = UnitKinds {
+        global: false,
+        relations: true,
+        types: true,
+        functions: false,
+    };
+    assert!(kinds.includes("r16390") && kinds.includes("t16400"));
+    assert!(!kinds.includes("f16410") && !kinds.includes("g"));
+    assert!(!kinds.includes("x") && !kinds.includes("-"));
 }
