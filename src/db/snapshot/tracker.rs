@@ -606,8 +606,15 @@ async fn set_up_event_log(conn: &mut PgConnection) -> Result<Source, sqlx::Error
         tracing::debug!("not a superuser: change markers from the catalogs");
         return Ok(Source::Catalogs);
     }
-    sqlx::raw_sql(EVENT_LOG_SETUP).execute(&mut *conn).await?;
-    Ok(Source::EventLog)
+    // One query string: one implicit transaction, so a failure leaves nothing behind. The log
+    // only makes snapshots cheaper; without it they come from the catalogs.
+    match sqlx::raw_sql(EVENT_LOG_SETUP).execute(&mut *conn).await {
+        Ok(_) => Ok(Source::EventLog),
+        Err(e) => {
+            tracing::debug!(error = %e, "no event log: change markers from the catalogs");
+            Ok(Source::Catalogs)
+        }
+    }
 }
 
 /// The keys of the user rows of every catalog whose rows can vanish alone.
@@ -619,11 +626,12 @@ async fn read_keys(conn: &mut PgConnection) -> Result<Keys, sqlx::Error> {
         .collect())
 }
 
-/// Whether the server said a relation does not exist (SQLSTATE 42P01).
+/// SQLSTATE: a relation does not exist.
+const UNDEFINED_TABLE: &str = "42P01";
+
+/// Whether the server said a relation does not exist.
 fn is_undefined_table(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .is_some_and(|code| code == "42P01")
+    e.as_database_error().and_then(|d| d.code()).as_deref() == Some(UNDEFINED_TABLE)
 }
 
 fn decode(message: impl Into<String>) -> sqlx::Error {
