@@ -245,6 +245,11 @@ pub struct TestDowngradeCli {
     /// How long the throwaway container may take to start (--isolated).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Scratch databases to check on at once, each checking its share of the chain [default:
+    /// one per core, at most 4, with at least 20 migrations each; 1 when a migration changes
+    /// roles, tablespaces or databases].
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
 }
 
 /// The validated arguments of `test-downgrade`.
@@ -262,6 +267,7 @@ pub fn test_downgrade_args(cli: TestDowngradeCli) -> TestDowngradeArgs {
         require_down: cli.require_down,
         ignore_column_order: cli.ignore_column_order,
         timeout: cli.timeout,
+        jobs: cli.jobs.map(usize::from),
     }
 }
 

@@ -465,3 +465,106 @@ fn failing_files_are_named_with_the_line_and_column_in_the_file() {
     // The failed transactions were rolled back: the second migration was still checked.
     assert_eq!(by_name(&r, "02_later_line")["outcome"], "failed", "{r}");
 }
+
+/// The outcome, steps and changes of every migration: what must not depend on the lanes.
+fn verdicts(report: &Value) -> Vec<String> {
+    report["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} {:?} {} {}",
+                m["name"],
+                m["outcome"],
+                steps(m),
+                changes(m),
+                m["note"]
+            )
+        })
+        .collect()
+}
+
+/// Several scratch databases at once (`--jobs`): each checks its share of the chain after
+/// applying the ups before it, and the report is the one of a single database, in order.
+#[test]
+fn lanes_check_shares_of_the_chain_and_report_as_one() {
+    for engine in engines() {
+        let p = project(&engine, "td-lanes", &image_17(), &fixture("broken"));
+        let one = p.run(&["test-downgrade", "--jobs", "1", "--format", "json"]);
+        assert_eq!(one.status.code(), Some(8), "{}", stderr(&one));
+        let one = json(&one);
+        assert_eq!(one["lanes"], 1);
+        for jobs in ["2", "3", "5"] {
+            let out = p.run(&["test-downgrade", "--jobs", jobs, "--format", "json"]);
+            assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+            let many = json(&out);
+            assert_eq!(many["lanes"].to_string(), jobs, "{many}");
+            assert_eq!(verdicts(&many), verdicts(&one), "--jobs {jobs}");
+            assert_eq!(many["failed"], one["failed"]);
+        }
+        // Human output: every migration once, in order, and every scratch database dropped.
+        let out = p.run(&["test-downgrade", "--jobs", "3"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("3 scratch databases at once"), "{text}");
+        let marks: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.trim_start().split_once(' '))
+            .filter(|(mark, _)| ["✓", "✗", "~", "-"].contains(mark))
+            .filter_map(|(_, rest)| rest.split_whitespace().next())
+            .collect();
+        let names: Vec<String> = one["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(marks, names, "{text}");
+        assert_eq!(scratch_databases(&p), "");
+
+        // An up that fails breaks the chain: the later lanes' migrations are not checked,
+        // as with one database.
+        let dir = p.dir.path().join("chain");
+        std::fs::create_dir(&dir).unwrap();
+        for (name, up, down) in [
+            ("1_a", "CREATE TABLE a (n int);", "DROP TABLE a;"),
+            ("2_b", "CREATE TABLE b (n int);", "DROP TABLE b;"),
+            ("3_bad", "CREATE TABLE a (n int);", "SELECT 1;"),
+            ("4_c", "CREATE TABLE c (n int);", "DROP TABLE c;"),
+            ("5_d", "CREATE TABLE d (n int);", "DROP TABLE d;"),
+            ("6_e", "CREATE TABLE e (n int);", "DROP TABLE e;"),
+        ] {
+            std::fs::write(dir.join(format!("{name}.up.sql")), up).unwrap();
+            std::fs::write(dir.join(format!("{name}.down.sql")), down).unwrap();
+        }
+        p.reconfigure(&image_17(), "migrations = \"chain\"");
+        let one = json(&p.run(&["test-downgrade", "--jobs", "1", "--format", "json"]));
+        let many = json(&p.run(&["test-downgrade", "--jobs", "3", "--format", "json"]));
+        assert_eq!(verdicts(&many), verdicts(&one));
+        assert_eq!(steps(by_name(&many, "3_bad")), vec!["up-failed"]);
+        assert_eq!(many["not_checked"], 3, "{many}");
+        assert!(by_name(&many, "6_e")["note"]
+            .as_str()
+            .unwrap()
+            .contains("3_bad before it could not be applied"));
+        assert_eq!(scratch_databases(&p), "");
+
+        // A chain that changes roles is checked on one database: the role is the server's.
+        std::fs::write(
+            dir.join("3_bad.up.sql"),
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'td_lanes_ro') \
+             THEN CREATE ROLE td_lanes_ro NOLOGIN; END IF; END $$;",
+        )
+        .unwrap();
+        let out = p.run(&["test-downgrade", "--jobs", "3", "--format", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(json(&out)["lanes"], 1);
+        assert!(
+            stderr(&out).contains("checking on one scratch database")
+                && stderr(&out).contains("3_bad.up.sql runs CREATE ROLE"),
+            "{}",
+            stderr(&out)
+        );
+        p.host_psql("DROP ROLE IF EXISTS td_lanes_ro");
+    }
+}

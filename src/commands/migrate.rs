@@ -102,6 +102,7 @@ async fn verify_new(config: &Config, version: &Version) -> Result<i32, Error> {
         require_down: false,
         ignore_column_order: false,
         timeout: Duration::from_secs(60),
+        jobs: Some(1),
     };
     match test_downgrade(config, &args).await {
         Err(Error::Container(_) | Error::Engine(_)) => {

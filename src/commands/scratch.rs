@@ -8,7 +8,7 @@
 //! official images make it the superuser), else through the container's superuser (see
 //! `admin`).
 
-use futures_util::future::BoxFuture;
+use futures_util::future::{join_all, BoxFuture};
 use rand::distr::{Alphanumeric, SampleString};
 use sqlx::{Connection, PgConnection};
 
@@ -36,26 +36,43 @@ pub(crate) struct Scratch<'e> {
 }
 
 impl<'e> Scratch<'e> {
-    /// Removes leftovers of killed runs, then creates a new, empty scratch database.
-    pub(crate) async fn create(
+    /// Removes leftovers of killed runs, then creates `count` new, empty scratch databases at
+    /// once. When one cannot be created, those that were are dropped again.
+    pub(crate) async fn create_many(
         engine: &'e Engine,
         container: &str,
         style: EnvStyle,
         app: &ConnectionInfo,
-    ) -> Result<Scratch<'e>, MigrateError> {
-        let suffix = Alphanumeric
-            .sample_string(&mut rand::rng(), 8)
-            .to_lowercase();
-        let scratch = Scratch {
-            engine,
-            container: container.to_string(),
-            style,
-            app: app.clone(),
-            name: format!("{SCRATCH_PREFIX}{}_{suffix}", std::process::id()),
-        };
-        scratch.drop_leftovers().await?;
-        scratch.create_database().await?;
-        Ok(scratch)
+        count: usize,
+    ) -> Result<Vec<Scratch<'e>>, MigrateError> {
+        let all: Vec<Scratch<'e>> = (0..count.max(1))
+            .map(|_| {
+                let suffix = Alphanumeric
+                    .sample_string(&mut rand::rng(), 8)
+                    .to_lowercase();
+                Scratch {
+                    engine,
+                    container: container.to_string(),
+                    style,
+                    app: app.clone(),
+                    name: format!("{SCRATCH_PREFIX}{}_{suffix}", std::process::id()),
+                }
+            })
+            .collect();
+        // Once, before any is created: a new one nobody is connected to yet looks like a
+        // leftover.
+        all[0].drop_leftovers().await?;
+        let created = join_all(all.iter().map(Scratch::create_database)).await;
+        if let Some(failed) = created.iter().position(Result::is_err) {
+            let made = all.iter().zip(&created).filter(|(_, c)| c.is_ok());
+            join_all(made.map(|(s, _)| s.remove())).await;
+            return Err(created
+                .into_iter()
+                .nth(failed)
+                .and_then(Result::err)
+                .expect("the failed creation"));
+        }
+        Ok(all)
     }
 
     /// The scratch database's name.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use console::style;
+use futures_util::future::{join_all, try_join_all};
 
 use crate::commands::scratch::Scratch;
 use crate::commands::up::{remove_throwaway, start_throwaway};
@@ -14,7 +15,8 @@ use crate::db::ConnectionInfo;
 use crate::engine::{ContainerSpec, Engine};
 use crate::error::Error;
 use crate::migrations::roundtrip::{
-    check, CheckOptions, CheckReport, MigrationCheck, Outcome, Selection,
+    check, plan_lanes, CheckOptions, CheckReport, Lane, MigrationCheck, Outcome, ScratchDatabase,
+    Selection,
 };
 use crate::migrations::source::{read_set, MigrationSet, Version};
 use crate::migrations::MigrateError;
@@ -37,6 +39,9 @@ pub struct TestDowngradeArgs {
     pub ignore_column_order: bool,
     /// Readiness timeout of the throwaway container.
     pub timeout: Duration,
+    /// Scratch databases to check on at once (`--jobs`); `None`: one per core, at most four,
+    /// with at least twenty migrations each.
+    pub jobs: Option<usize>,
 }
 
 /// Which migrations, as given on the command line.
@@ -129,14 +134,26 @@ async fn check_in(
     set: &MigrationSet,
     selection: &Selection,
 ) -> Result<CheckReport, Error> {
-    let mut scratch = Scratch::create(engine, container, style, app).await?;
+    let plan = plan_lanes(set, selection, args.jobs, default_jobs())?;
+    let mut scratches = Scratch::create_many(engine, container, style, app, plan.lanes).await?;
+    let names: Vec<&str> = scratches.iter().map(Scratch::name).collect();
     if args.format == Format::Human {
+        let place = match names.as_slice() {
+            [one] => format!("scratch database {one}"),
+            many => format!(
+                "{} scratch databases at once ({})",
+                many.len(),
+                many.join(", ")
+            ),
+        };
         println!(
-            "test-downgrade: {} {} migrations, scratch database {} in `{container}`",
+            "test-downgrade: {} {} migrations, {place} in `{container}`",
             set.migrations.len(),
             set.layout,
-            scratch.name()
         );
+    }
+    if let Some(reason) = &plan.single_because {
+        ui::note(&format!("checking on one scratch database: {reason}"));
     }
     let options = CheckOptions {
         require_down: args.require_down,
@@ -149,26 +166,44 @@ async fn check_in(
         }
     };
     // `None`: interrupted by Ctrl-C.
-    let outcome = match scratch.connect().await {
+    let outcome = match try_join_all(scratches.iter().map(Scratch::connect)).await {
         Err(e) => Some(Err(e)),
-        Ok(conn) => {
+        Ok(conns) => {
+            let lanes = conns
+                .into_iter()
+                .zip(scratches.iter_mut())
+                .map(|(conn, scratch)| Lane {
+                    conn,
+                    scratch: scratch as &mut dyn ScratchDatabase,
+                })
+                .collect();
             tokio::select! {
-                report = check(set, selection, &options, conn, &mut scratch, &mut print) => Some(report),
+                report = check(set, selection, &options, lanes, &mut print) => Some(report),
                 _ = tokio::signal::ctrl_c() => None,
             }
         }
     };
-    // Always drop the scratch database, whatever happened.
-    if let Err(e) = scratch.remove().await {
-        ui::warn(&format!(
-            "could not drop scratch database {}: {e}",
-            scratch.name()
-        ));
+    // Always drop the scratch databases, whatever happened.
+    for (scratch, removed) in scratches
+        .iter()
+        .zip(join_all(scratches.iter().map(Scratch::remove)).await)
+    {
+        if let Err(e) = removed {
+            ui::warn(&format!(
+                "could not drop scratch database {}: {e}",
+                scratch.name()
+            ));
+        }
     }
     match outcome {
         None => Err(CommandError::Interrupted.into()),
         Some(report) => Ok(report?),
     }
+}
+
+/// The cores, for the lanes when `--jobs` is not given (`plan_lanes` caps them).
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 fn print_result(c: &MigrationCheck) {

@@ -1,6 +1,7 @@
 //! Migrations: reading sqlx and diesel migration sets, the tracking tables of both tools,
 //! applying and reverting under an advisory lock, and templates for new migrations.
 
+pub mod cluster;
 mod error;
 pub mod roundtrip;
 mod runner;

@@ -9,13 +9,17 @@
 //! reports every broken migration of a long history.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use futures_util::future::BoxFuture;
+use futures_util::future::{try_join_all, BoxFuture};
 use serde::Serialize;
 use sqlx::PgConnection;
 
 use crate::db::snapshot::{self, Change, Mark, ObjectKind, SchemaDiff, Snapshot, Tracker};
+use crate::migrations::cluster::cluster_wide_statement;
 use crate::migrations::error::MigrateError;
 use crate::migrations::runner::run_file;
 use crate::migrations::source::{Layout, Migration, MigrationSet, Version};
@@ -150,6 +154,8 @@ pub struct CheckReport {
     pub irreversible: usize,
     /// Not checked ones.
     pub not_checked: usize,
+    /// Scratch databases checked on at once (lanes).
+    pub lanes: usize,
     /// Total wall time, in milliseconds.
     pub millis: u64,
 }
@@ -161,30 +167,128 @@ impl CheckReport {
     }
 }
 
-/// Runs the round-trip check of the selected migrations on `conn`, an empty scratch database.
+/// One scratch database the check runs on: a connection to it (empty) and its owner, who can
+/// rebuild it.
+pub struct Lane<'a> {
+    /// A connection to the empty scratch database.
+    pub conn: PgConnection,
+    /// Its owner.
+    pub scratch: &'a mut dyn ScratchDatabase,
+}
+
+/// Runs the round-trip check of the selected migrations, on one scratch database per lane.
+///
+/// With several lanes, the selected migrations are split into consecutive shares, one a lane,
+/// sized so that the lanes finish together ([`partition`]): each lane applies the ups before
+/// its share unchecked, then checks its share. Results reach `on_result` in migration order,
+/// and the report is the one a single lane would give.
 pub async fn check(
     set: &MigrationSet,
     selection: &Selection,
     options: &CheckOptions,
-    mut conn: PgConnection,
-    scratch: &mut dyn ScratchDatabase,
+    lanes: Vec<Lane<'_>>,
     on_result: &mut (dyn FnMut(&MigrationCheck) + Send),
 ) -> Result<CheckReport, MigrateError> {
     let started = Instant::now();
     let first = first_checked(set, selection)?;
-    // Bring the scratch database to S(first - 1) without checks.
-    for (i, m) in set.migrations[..first].iter().enumerate() {
-        if let Err(message) = run_file(&mut conn, &m.up, m.no_transaction).await {
-            let mut checked = vec![failed_up(m, message, Duration::ZERO)];
-            checked.extend(
-                set.migrations[i + 1..]
-                    .iter()
-                    .map(|later| not_checked(later, m)),
+    if lanes.is_empty() {
+        return Err(MigrateError::Blocked(
+            "no scratch database to check on".into(),
+        ));
+    }
+    let lane_count = lanes.len();
+    let shares = partition(first, set.migrations.len(), lane_count);
+    let emitter = Mutex::new(Emitter::new(set, first, on_result));
+    let stop = AtomicUsize::new(usize::MAX);
+    let run = Shared {
+        set,
+        options,
+        first,
+        emitter: &emitter,
+        stop: &stop,
+    };
+    try_join_all(
+        lanes
+            .into_iter()
+            .zip(shares)
+            .map(|(lane, share)| check_share(&run, lane, share)),
+    )
+    .await?;
+    let results = emitter
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .finish();
+    Ok(summarise(set.layout, results, lane_count, started))
+}
+
+/// What every lane of one check shares.
+struct Shared<'a, 'e> {
+    set: &'a MigrationSet,
+    options: &'a CheckOptions,
+    /// The index of the first migration checked.
+    first: usize,
+    emitter: &'a Mutex<Emitter<'e>>,
+    /// The lowest index whose failure broke the chain (the migrations after it cannot be
+    /// checked): lanes past it stop.
+    stop: &'a AtomicUsize,
+}
+
+impl Shared<'_, '_> {
+    fn emit(&self, index: usize, check: MigrationCheck, breaks_chain: bool) {
+        if breaks_chain {
+            self.stop.fetch_min(index, Ordering::SeqCst);
+        }
+        self.emitter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .emit(index, check, breaks_chain);
+    }
+
+    /// Reports the migrations of `indexes` as not checked because of `broken`'s up.
+    fn skip(&self, indexes: Range<usize>, broken: &Migration) {
+        for index in indexes {
+            self.emit(
+                index,
+                not_checked(&self.set.migrations[index], broken),
+                false,
             );
-            for c in &checked {
-                on_result(c);
+        }
+    }
+
+    fn stopped_before(&self, index: usize) -> Option<&Migration> {
+        let at = self.stop.load(Ordering::SeqCst);
+        (at < index).then(|| &self.set.migrations[at])
+    }
+}
+
+/// One lane: applies the ups before its share, then checks the share.
+async fn check_share(
+    run: &Shared<'_, '_>,
+    lane: Lane<'_>,
+    share: Range<usize>,
+) -> Result<(), MigrateError> {
+    let set = run.set;
+    let options = run.options;
+    let Lane { mut conn, scratch } = lane;
+    // Bring the scratch database to S(share.start - 1) without checks.
+    for (i, m) in set.migrations[..share.start].iter().enumerate() {
+        if let Some(broken) = run.stopped_before(share.start) {
+            run.skip(share, broken);
+            return Ok(());
+        }
+        if let Err(message) = run_file(&mut conn, &m.up, m.no_transaction).await {
+            if i < run.first {
+                // Before the selection: no lane can check anything.
+                run.stop.fetch_min(i, Ordering::SeqCst);
+                run.emitter
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .failed_before_selection(i, message);
+            } else {
+                // In an earlier lane's share, which reports it.
+                run.skip(share, m);
             }
-            return Ok(summarise(set.layout, checked, started));
+            return Ok(());
         }
     }
     // One tracker per connection: a rebuilt scratch database starts a new one.
@@ -192,9 +296,12 @@ pub async fn check(
     refresh(&mut tracker, &mut conn).await?;
     // S(i-1): the state the next down must restore.
     let mut before = tracker.mark();
-    let mut results = Vec::new();
-    let mut index = first;
-    while index < set.migrations.len() {
+    let mut index = share.start;
+    while index < share.end {
+        if let Some(broken) = run.stopped_before(index) {
+            run.skip(index..share.end, broken);
+            break;
+        }
         let m = &set.migrations[index];
         let step_started = Instant::now();
         let mut result = MigrationCheck {
@@ -207,14 +314,8 @@ pub async fn check(
             millis: 0,
         };
         if let Err(message) = run_file(&mut conn, &m.up, m.no_transaction).await {
-            let failed = failed_up(m, message, step_started.elapsed());
-            on_result(&failed);
-            results.push(failed);
-            for later in &set.migrations[index + 1..] {
-                let skipped = not_checked(later, m);
-                on_result(&skipped);
-                results.push(skipped);
-            }
+            run.emit(index, failed_up(m, message, step_started.elapsed()), true);
+            run.skip(index + 1..share.end, m);
             break;
         }
         refresh(&mut tracker, &mut conn).await?;
@@ -309,13 +410,8 @@ pub async fn check(
                         changes: Vec::new(),
                     });
                     result.millis = millis(step_started.elapsed());
-                    on_result(&result);
-                    results.push(result);
-                    for later in &set.migrations[index + 1..] {
-                        let skipped = not_checked(later, m);
-                        on_result(&skipped);
-                        results.push(skipped);
-                    }
+                    run.emit(index, result, true);
+                    run.skip(index + 1..share.end, m);
                     break;
                 }
             }
@@ -325,11 +421,205 @@ pub async fn check(
         // differing in column order only).
         before = tracker.mark();
         result.millis = millis(step_started.elapsed());
-        on_result(&result);
-        results.push(result);
+        run.emit(index, result, false);
         index += 1;
     }
-    Ok(summarise(set.layout, results, started))
+    Ok(())
+}
+
+/// Puts the lanes' results in migration order, hands each to the caller as soon as all before
+/// it are known, and makes every result after one that broke the chain "not checked".
+struct Emitter<'a> {
+    set: &'a MigrationSet,
+    pending: Vec<Option<(MigrationCheck, bool)>>,
+    next: usize,
+    broken: Option<usize>,
+    /// Set when a migration before the selection failed: the report is final.
+    closed: bool,
+    results: Vec<MigrationCheck>,
+    on_result: &'a mut (dyn FnMut(&MigrationCheck) + Send),
+}
+
+impl<'a> Emitter<'a> {
+    fn new(
+        set: &'a MigrationSet,
+        first: usize,
+        on_result: &'a mut (dyn FnMut(&MigrationCheck) + Send),
+    ) -> Emitter<'a> {
+        Emitter {
+            set,
+            pending: vec![None; set.migrations.len()],
+            next: first,
+            broken: None,
+            closed: false,
+            results: Vec::new(),
+            on_result,
+        }
+    }
+
+    fn emit(&mut self, index: usize, check: MigrationCheck, breaks_chain: bool) {
+        if self.closed {
+            return;
+        }
+        self.pending[index] = Some((check, breaks_chain));
+        while let Some((check, breaks_chain)) =
+            self.pending.get_mut(self.next).and_then(Option::take)
+        {
+            let migrations = &self.set.migrations;
+            let check = match self.broken {
+                Some(broken) => not_checked(&migrations[self.next], &migrations[broken]),
+                None => {
+                    if breaks_chain {
+                        self.broken = Some(self.next);
+                    }
+                    check
+                }
+            };
+            self.deliver(check);
+            self.next += 1;
+        }
+    }
+
+    /// The up of migration `index`, before the selection, failed: it is reported with every
+    /// migration after it as not checked, and nothing else.
+    fn failed_before_selection(&mut self, index: usize, message: String) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.results.clear();
+        let migrations = &self.set.migrations;
+        let broken = &migrations[index];
+        let mut checks = vec![failed_up(broken, message, Duration::ZERO)];
+        checks.extend(
+            migrations[index + 1..]
+                .iter()
+                .map(|m| not_checked(m, broken)),
+        );
+        for check in checks {
+            self.deliver(check);
+        }
+    }
+
+    fn deliver(&mut self, check: MigrationCheck) {
+        (self.on_result)(&check);
+        self.results.push(check);
+    }
+
+    fn finish(self) -> Vec<MigrationCheck> {
+        self.results
+    }
+}
+
+/// Lanes used when none are asked for: the cores, at most this many.
+const MAX_DEFAULT_LANES: usize = 4;
+/// Without `--jobs`, each lane checks at least this many migrations: below that, another
+/// scratch database and the ups it applies first cost more than the lane saves.
+const MIN_DEFAULT_SHARE: usize = 20;
+
+/// How many lanes (scratch databases) a check uses, and why only one when the chain forbids
+/// more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LanePlan {
+    /// The number of lanes.
+    pub lanes: usize,
+    /// Why a single lane although more were possible.
+    pub single_because: Option<String>,
+}
+
+/// Plans the lanes of a check: `requested` ones (`--jobs`), or by default one per core (at most
+/// [`MAX_DEFAULT_LANES`]) with [`MIN_DEFAULT_SHARE`] migrations each; never more than there
+/// are migrations to check, and one alone when a migration changes the cluster (roles,
+/// tablespaces, databases: see [`cluster_wide_statement`]), which the scratch databases of one
+/// server share.
+pub fn plan_lanes(
+    set: &MigrationSet,
+    selection: &Selection,
+    requested: Option<usize>,
+    cores: usize,
+) -> Result<LanePlan, MigrateError> {
+    let count = set.migrations.len() - first_checked(set, selection)?;
+    let lanes = match requested {
+        Some(n) => n.clamp(1, count.max(1)),
+        None => cores
+            .min(MAX_DEFAULT_LANES)
+            .min(count / MIN_DEFAULT_SHARE)
+            .max(1),
+    };
+    if lanes == 1 {
+        return Ok(LanePlan {
+            lanes,
+            single_because: None,
+        });
+    }
+    let files = set
+        .migrations
+        .iter()
+        .flat_map(|m| std::iter::once(&m.up).chain(m.down.as_ref()));
+    for file in files {
+        if let Some(statement) = cluster_wide_statement(&file.sql) {
+            return Ok(LanePlan {
+                lanes: 1,
+                single_because: Some(format!(
+                    "{} runs {statement}, which changes the whole server",
+                    file.path.display()
+                )),
+            });
+        }
+    }
+    Ok(LanePlan {
+        lanes,
+        single_because: None,
+    })
+}
+
+/// What applying one up unchecked costs, as a share of checking one migration (up, snapshot,
+/// down, snapshot, up, snapshot), as measured on generated chains.
+const UP_SHARE_OF_A_CHECK: f64 = 0.15;
+
+/// Splits the migrations `first..len` into `lanes` consecutive, non-empty shares that take
+/// about the same time, a lane applying the ups before its share unchecked first: the later a
+/// share starts, the fewer migrations it checks.
+pub fn partition(first: usize, len: usize, lanes: usize) -> Vec<Range<usize>> {
+    let count = len.saturating_sub(first);
+    let lanes = lanes.clamp(1, count.max(1));
+    if lanes == 1 {
+        return std::iter::once(first..len).collect();
+    }
+    // The ends of the shares if every lane works for `time` (in checks).
+    let ends = |time: f64| -> Vec<f64> {
+        let mut start = first as f64;
+        (0..lanes)
+            .map(|_| {
+                start += (time - start * UP_SHARE_OF_A_CHECK).max(1.0);
+                start
+            })
+            .collect()
+    };
+    // The shortest time in which the lanes check everything.
+    let (mut low, mut high) = (0.0, len as f64 * (1.0 + UP_SHARE_OF_A_CHECK));
+    for _ in 0..64 {
+        let mid = (low + high) / 2.0;
+        if ends(mid)[lanes - 1] >= len as f64 {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    let mut shares = Vec::with_capacity(lanes);
+    let mut start = first;
+    for (lane, end) in ends(high).into_iter().enumerate() {
+        let remaining_lanes = lanes - lane - 1;
+        let end = if remaining_lanes == 0 {
+            len
+        } else {
+            // Round, leaving at least one migration for each lane after this one.
+            (end.round() as usize).clamp(start + 1, len - remaining_lanes)
+        };
+        shares.push(start..end);
+        start = end;
+    }
+    shares
 }
 
 /// The index of the first migration to check.
@@ -567,7 +857,12 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn summarise(layout: Layout, migrations: Vec<MigrationCheck>, started: Instant) -> CheckReport {
+fn summarise(
+    layout: Layout,
+    migrations: Vec<MigrationCheck>,
+    lanes: usize,
+    started: Instant,
+) -> CheckReport {
     let count = |o: &[Outcome]| migrations.iter().filter(|m| o.contains(&m.outcome)).count();
     CheckReport {
         layout,
@@ -575,6 +870,7 @@ fn summarise(layout: Layout, migrations: Vec<MigrationCheck>, started: Instant) 
         failed: count(&[Outcome::Failed]),
         irreversible: count(&[Outcome::Irreversible]),
         not_checked: count(&[Outcome::NotChecked]),
+        lanes,
         millis: millis(started.elapsed()),
         migrations,
     }
@@ -598,6 +894,43 @@ mod tests {
             );
         }
         s
+    }
+
+    #[test]
+    fn shares_are_consecutive_non_empty_and_cover_the_selection() {
+        for (first, len, lanes) in [
+            (0, 200, 2),
+            (0, 400, 4),
+            (5, 12, 3),
+            (0, 3, 5),
+            (90, 100, 4),
+        ] {
+            let shares = partition(first, len, lanes);
+            assert_eq!(shares.len(), lanes.min(len - first), "{shares:?}");
+            assert_eq!(shares[0].start, first);
+            assert_eq!(shares.last().unwrap().end, len);
+            for pair in shares.windows(2) {
+                assert_eq!(pair[0].end, pair[1].start, "{shares:?}");
+            }
+            assert!(shares.iter().all(|s| !s.is_empty()), "{shares:?}");
+        }
+    }
+
+    #[test]
+    fn later_shares_are_smaller_by_the_ups_they_apply_first() {
+        let shares = partition(0, 200, 2);
+        // Equal times: n0 = start1 * UP_SHARE_OF_A_CHECK + n1.
+        let (n0, n1) = (shares[0].len() as f64, shares[1].len() as f64);
+        let start1 = shares[1].start as f64;
+        assert!(
+            (n0 - (start1 * UP_SHARE_OF_A_CHECK + n1)).abs() <= 1.5,
+            "{shares:?}"
+        );
+        assert!(n0 > n1);
+        assert_eq!(
+            partition(0, 200, 1),
+            std::iter::once(0..200).collect::<Vec<_>>()
+        );
     }
 
     #[test]

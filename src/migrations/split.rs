@@ -104,8 +104,8 @@ fn skip_quoted(bytes: &[u8], i: usize, quote: u8, backslash_escapes: bool) -> us
     bytes.len()
 }
 
-/// Skips a (nested) block comment starting at `i`.
-fn skip_block_comment(bytes: &[u8], i: usize) -> usize {
+/// Skips a (nested) block comment starting at `i`; returns the index after it.
+pub(super) fn skip_block_comment(bytes: &[u8], i: usize) -> usize {
     let mut depth = 0;
     let mut j = i;
     while j + 1 < bytes.len() {
