@@ -1261,11 +1261,8 @@ impl Tracked {
 /// changes since the previous comparison's mark diff as the whole snapshots do.
 fn compare(session: &Session, db: &mut Db, tracked: &mut Tracked, what: &str) {
     let tracker = &mut tracked.tracker;
-    // Expecting what the previous step changed, as the round-trip check does for a down and
-    // the up after it (read with the marker, changed or not).
-    let expected = tracker.last_changed_units().clone();
     let partial = session
-        .block_on(tracker.refresh_expecting(&mut db.conn, &expected))
+        .block_on(tracker.refresh(&mut db.conn))
         .cloned()
         .unwrap_or_else(|e| panic!("{what}: partial snapshot: {e}"));
     let whole = db.snapshot(session);

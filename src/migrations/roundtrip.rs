@@ -8,7 +8,7 @@
 //! the scratch database is rebuilt up to that migration and the check goes on, so one run
 //! reports every broken migration of a long history.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -320,8 +320,6 @@ async fn check_share(
         }
         refresh(&mut tracker, &mut conn).await?;
         let after_up = tracker.mark();
-        // Down and up again usually touch what up did: read those with the marker.
-        let touched = tracker.last_changed_units().clone();
         let mut needs_rebuild = false;
         match (&m.down, m.down_is_empty()) {
             (Some(down), false) => match run_file(&mut conn, down, m.down_no_transaction()).await {
@@ -334,7 +332,7 @@ async fn check_share(
                     needs_rebuild = true;
                 }
                 Ok(()) => {
-                    refresh_expecting(&mut tracker, &mut conn, &touched).await?;
+                    refresh(&mut tracker, &mut conn).await?;
                     let difference = diff_since(&tracker, before);
                     classify_down(&difference, options, &mut result);
                     match run_file(&mut conn, &m.up, m.no_transaction).await {
@@ -347,7 +345,7 @@ async fn check_share(
                             needs_rebuild = true;
                         }
                         Ok(()) => {
-                            refresh_expecting(&mut tracker, &mut conn, &touched).await?;
+                            refresh(&mut tracker, &mut conn).await?;
                             let difference = diff_since(&tracker, after_up);
                             let real = if options.ignore_column_order {
                                 difference.without_column_order()
@@ -799,17 +797,8 @@ fn diff_since(tracker: &Tracker, mark: Mark) -> SchemaDiff {
 }
 
 async fn refresh(tracker: &mut Tracker, conn: &mut PgConnection) -> Result<(), MigrateError> {
-    refresh_expecting(tracker, conn, &BTreeSet::new()).await
-}
-
-/// Brings the tracker up to date, reading the `expected` units with its change marker.
-async fn refresh_expecting(
-    tracker: &mut Tracker,
-    conn: &mut PgConnection,
-    expected: &BTreeSet<String>,
-) -> Result<(), MigrateError> {
     tracker
-        .refresh_expecting(conn, expected)
+        .refresh(conn)
         .await
         .map(|_| ())
         .map_err(|source| MigrateError::Database {

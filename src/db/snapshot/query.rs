@@ -13,7 +13,8 @@
 //! attribute; NULL attributes for an object only present to carry a comment or grants), grants
 //! repeat grantee, privileges and grantable privileges.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// The parts of the global unit: schemas, extensions, event triggers.
 const GLOBAL_PARTS: [&str; 3] = [
@@ -59,19 +60,6 @@ pub(super) struct UnitKinds {
     pub(super) functions: bool,
 }
 
-impl UnitKinds {
-    /// Whether a unit (`r16390`, `t…`, `f…`, `g`) is of these kinds.
-    pub(super) fn includes(self, unit: &str) -> bool {
-        match unit.chars().next() {
-            Some('r') => self.relations,
-            Some('t') => self.types,
-            Some('f') => self.functions,
-            Some('g') => self.global && unit == "g",
-            _ => false,
-        }
-    }
-}
-
 /// A catalog query over the parts of the given kinds.
 fn assemble(scope: &str, kinds: UnitKinds) -> String {
     let mut sql = String::from(include_str!("sql/prelude.sql"));
@@ -82,12 +70,29 @@ fn assemble(scope: &str, kinds: UnitKinds) -> String {
 
 /// The outer query over the parts of the given kinds, after the scope.
 fn push_parts(sql: &mut String, kinds: UnitKinds) {
+    let relation_parts = if kinds.relations {
+        ALL_RELATION_PARTS
+    } else {
+        0
+    };
+    push_selected_parts(sql, kinds, relation_parts);
+}
+
+/// The outer query over the parts of the given kinds, with only the relation parts in the
+/// mask `relation_parts` (bit i: `RELATION_PARTS[i]`).
+fn push_selected_parts(sql: &mut String, kinds: UnitKinds, relation_parts: u16) {
     sql.push_str(include_str!("sql/select.sql"));
     sql.push_str(TYPED_NOTHING);
+    let relation_parts: Vec<&str> = RELATION_PARTS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| relation_parts & (1 << i) != 0)
+        .map(|(_, part)| *part)
+        .collect();
     let selected = [
         (kinds.global, &GLOBAL_PARTS[..]),
         (kinds.types, &TYPE_PARTS[..]),
-        (kinds.relations, &RELATION_PARTS[..]),
+        (kinds.relations, &relation_parts[..]),
         (kinds.functions, &FUNCTION_PARTS[..]),
     ];
     for (_, parts) in selected.iter().filter(|(wanted, _)| *wanted) {
@@ -99,13 +104,91 @@ fn push_parts(sql: &mut String, kinds: UnitKinds) {
     sql.push_str(include_str!("sql/finish.sql"));
 }
 
-/// The kinds of a 4-bit set (global, relations, types, functions).
-fn kinds_of(bits: u8) -> UnitKinds {
-    UnitKinds {
-        global: bits & 1 != 0,
-        relations: bits & 2 != 0,
-        types: bits & 4 != 0,
-        functions: bits & 8 != 0,
+/// Every relation part.
+pub(super) const ALL_RELATION_PARTS: u16 = (1 << RELATION_PARTS.len()) - 1;
+
+/// The relation parts (a mask over `RELATION_PARTS`) that can yield objects of a relation of
+/// this `relkind` (an index's unit is its table's); all of them for an unknown kind.
+pub(super) fn relation_parts_for(relkind: Option<char>) -> u16 {
+    // Bits: composite types 0, sequences 1, tables 2, columns 3, constraints 4, indexes 5,
+    // views 6, triggers 7, rules 8, policies 9, statistics 10.
+    const fn mask(bits: &[u16]) -> u16 {
+        let mut m = 0;
+        let mut i = 0;
+        while i < bits.len() {
+            m |= 1 << bits[i];
+            i += 1;
+        }
+        m
+    }
+    match relkind {
+        Some('S') => mask(&[1]),
+        Some('r' | 'p' | 'f') => mask(&[2, 3, 4, 5, 7, 8, 9, 10]),
+        Some('v' | 'm') => mask(&[3, 5, 6, 7, 8, 10]),
+        Some('c') => mask(&[0, 3]),
+        _ => ALL_RELATION_PARTS,
+    }
+}
+
+/// The partial-snapshot query over the units of the given kinds, with only the relation parts
+/// of `relation_parts`: `$1` relations, `$2` types, `$3` functions (OID arrays). Made once per
+/// combination and kept.
+pub(super) fn selected_units_query(kinds: UnitKinds, relation_parts: u16) -> &'static str {
+    static QUERIES: OnceLock<Mutex<HashMap<(u8, u16), &'static str>>> = OnceLock::new();
+    let relation_parts = if kinds.relations { relation_parts } else { 0 };
+    let mut queries = QUERIES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    queries
+        .entry((bits_of(kinds), relation_parts))
+        .or_insert_with(|| {
+            let mut sql = String::from(include_str!("sql/prelude.sql"));
+            sql.push_str(include_str!("sql/scope_units.sql"));
+            push_selected_parts(&mut sql, kinds, relation_parts);
+            // At most 2^15 combinations, few in practice: kept for the process's life, as
+            // sqlx keeps a prepared statement per text.
+            Box::leak(sql.into_boxed_str())
+        })
+}
+
+/// The change marker alone (since the horizon `$1`), in the marker's own rows: kind, catalog,
+/// key, unit, and for a changed object's or dependent's unit, its relation kind (`relkind`, or
+/// NULL) as the only element of the last column.
+pub(super) fn marker_query(source: MarkerSource) -> &'static str {
+    static QUERIES: OnceLock<[String; 2]> = OnceLock::new();
+    let queries = QUERIES.get_or_init(|| {
+        [MarkerSource::Catalogs, MarkerSource::EventLog].map(|source| {
+            let (head, tail) = marker_head_and_tail(source);
+            let mut sql = String::from(head);
+            sql.push_str(include_str!("sql/changes_units.sql"));
+            sql.push_str(",\nmarker_rows (kind, cat, key, unit, keys) AS (\n");
+            sql.push_str(include_str!("sql/changes_rows.sql"));
+            sql.push_str(tail);
+            sql.push_str(")\nSELECT m.kind, m.cat, m.key, m.unit, m.keys FROM marker_rows m\n");
+            sql
+        })
+    });
+    match source {
+        MarkerSource::Catalogs => &queries[0],
+        MarkerSource::EventLog => &queries[1],
+    }
+}
+
+/// The head and tail of a source's change marker.
+fn marker_head_and_tail(source: MarkerSource) -> (&'static str, &'static str) {
+    match source {
+        MarkerSource::Catalogs => (
+            concat!(
+                include_str!("sql/changes_since.sql"),
+                include_str!("sql/changes.sql")
+            ),
+            include_str!("sql/changes_counts.sql"),
+        ),
+        MarkerSource::EventLog => (
+            include_str!("sql/events.sql"),
+            include_str!("sql/events_tail.sql"),
+        ),
     }
 }
 
@@ -131,19 +214,6 @@ pub(super) fn snapshot_query() -> &'static str {
     })
 }
 
-/// The partial-snapshot query over the units of the given kinds: `$1` relations, `$2` types,
-/// `$3` functions (OID arrays). Only the parts of those kinds are in it, so that the server
-/// does not set up the plans of the others at every execution.
-pub(super) fn units_query(kinds: UnitKinds) -> &'static str {
-    static QUERIES: OnceLock<Vec<String>> = OnceLock::new();
-    let queries = QUERIES.get_or_init(|| {
-        (0..16)
-            .map(|bits: u8| assemble(include_str!("sql/scope_units.sql"), kinds_of(bits)))
-            .collect()
-    });
-    &queries[usize::from(bits_of(kinds))]
-}
-
 /// The change marker's baseline: every user row listed as changed.
 pub(super) const CHANGES_ALL_QUERY: &str = concat!(
     include_str!("sql/changes_all.sql"),
@@ -165,89 +235,11 @@ pub(super) const KEYS_QUERY: &str = include_str!("sql/keys.sql");
 /// The oldest server the query runs on (`prosqlbody`, `attcompression`: PostgreSQL 14).
 pub(super) const MIN_SERVER_VERSION_NUM: u32 = 140_000;
 
-/// Where a marker reads changes from, for [`marker_and_units_query`].
+/// Where a marker reads changes from, for [`marker_query`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum MarkerSource {
     /// The catalogs' row versions (`changes.sql`).
     Catalogs,
     /// The event log (`events.sql`).
     EventLog,
-}
-
-/// The change marker since the horizon `$1` and, in the same statement, the units it names
-/// (changed objects and their dependents) together with the units in `$2` (text, e.g.
-/// `r16390`), for the unit kinds given: one round trip and one plan where the marker and a
-/// partial read were two. The marker's rows come first in the snapshot rows' shape: kind
-/// `marker`, name the marker row's kind, attributes `[catalog, key]`, comment its unit,
-/// grants its keys.
-pub(super) fn marker_and_units_query(source: MarkerSource, kinds: UnitKinds) -> &'static str {
-    static QUERIES: OnceLock<Vec<String>> = OnceLock::new();
-    let queries = QUERIES.get_or_init(|| {
-        let mut all = Vec::new();
-        for source in [MarkerSource::Catalogs, MarkerSource::EventLog] {
-            for bits in 0..16u8 {
-                all.push(assemble_marker_and_units(source, kinds_of(bits)));
-            }
-        }
-        all
-    });
-    let offset = match source {
-        MarkerSource::Catalogs => 0,
-        MarkerSource::EventLog => 16,
-    };
-    &queries[offset + usize::from(bits_of(kinds))]
-}
-
-fn assemble_marker_and_units(source: MarkerSource, kinds: UnitKinds) -> String {
-    let (head, tail) = match source {
-        MarkerSource::Catalogs => (
-            concat!(
-                include_str!("sql/changes_since.sql"),
-                include_str!("sql/changes.sql")
-            ),
-            include_str!("sql/changes_counts.sql"),
-        ),
-        MarkerSource::EventLog => (
-            include_str!("sql/events.sql"),
-            include_str!("sql/events_tail.sql"),
-        ),
-    };
-    let mut sql = String::from(head);
-    sql.push_str(include_str!("sql/changes_units.sql"));
-    sql.push_str(",\nmarker_rows (kind, cat, key, unit, keys) AS (\n");
-    sql.push_str(include_str!("sql/changes_rows.sql"));
-    sql.push_str(tail);
-    sql.push_str(
-        "),\n\
-         -- The units to read: those the marker names and those the caller expects ($2).\n\
-         wanted AS (\n\
-         \x20   SELECT coalesce(array_agg(substr(w.unit, 2)::oid) FILTER (WHERE w.unit ~ '^r[0-9]+$'),\n\
-         \x20                   '{}') AS rels,\n\
-         \x20          coalesce(array_agg(substr(w.unit, 2)::oid) FILTER (WHERE w.unit ~ '^t[0-9]+$'),\n\
-         \x20                   '{}') AS types,\n\
-         \x20          coalesce(array_agg(substr(w.unit, 2)::oid) FILTER (WHERE w.unit ~ '^f[0-9]+$'),\n\
-         \x20                   '{}') AS funcs\n\
-         \x20   FROM (SELECT m.unit FROM marker_rows m WHERE m.kind IN ('changed', 'depends')\n\
-         \x20         UNION\n\
-         \x20         SELECT unnest($2::text[])) w\n\
-         ),\n",
-    );
-    let prelude = include_str!("sql/prelude.sql");
-    let start = prelude
-        .find("WITH\nnsp AS")
-        .expect("prelude.sql opens its WITH before nsp");
-    sql.push_str(&prelude[start + "WITH\n".len()..]);
-    sql.push_str(
-        &include_str!("sql/scope_units.sql")
-            .replace("$1::oid[]", "(SELECT w.rels FROM wanted w)")
-            .replace("$2::oid[]", "(SELECT w.types FROM wanted w)")
-            .replace("$3::oid[]", "(SELECT w.funcs FROM wanted w)"),
-    );
-    push_parts(&mut sql, kinds);
-    sql.push_str(
-        "UNION ALL\n\
-         SELECT 'marker'::text, m.kind, ARRAY[m.cat, m.key], m.unit, m.keys, NULL::oid, NULL::text\n\
-         FROM marker_rows m\n",
-    );
-    sql
 }

@@ -25,10 +25,12 @@
 //! snapshot a whole one, and so do changes to event triggers (no event fires for them), roles,
 //! extension membership and the settings, as with the catalog marker.
 //!
-//! The marker and the re-read of the units it names are one statement
-//! (`query::marker_and_units_query`); the caller can add the units it expects to change
-//! ([`Tracker::refresh_expecting`]: a down touches what its up did). Units the plan needs
-//! beyond those (a dropped index's table, known from the keys seen) are read by a second one.
+//! The marker (`query::marker_query`) and the re-read of the units it names are two statements:
+//! the re-read holds only the catalog parts the units' kinds need (a sequence needs one of the
+//! eleven relation parts, a view six), known from the relation kinds the marker reads, else from
+//! the snapshot; and a unit whose object a command dropped (the event marker names those) is
+//! not read at all. Each part left out of a statement is planning, locking and executor start-up
+//! the server no longer does at every snapshot.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -36,9 +38,11 @@ use sqlx::postgres::types::Oid;
 use sqlx::PgConnection;
 
 use super::model::Snapshot;
+use super::object::ObjectKind;
 use super::query::{
-    marker_and_units_query, snapshot_query, units_query, MarkerSource, UnitKinds,
-    CHANGES_ALL_QUERY, EVENT_LOG_CLEAR, EVENT_LOG_SETUP, KEYS_QUERY, MIN_SERVER_VERSION_NUM,
+    marker_query, relation_parts_for, selected_units_query, snapshot_query, MarkerSource,
+    UnitKinds, CHANGES_ALL_QUERY, EVENT_LOG_CLEAR, EVENT_LOG_SETUP, KEYS_QUERY,
+    MIN_SERVER_VERSION_NUM,
 };
 use super::rows::{from_rows_by_unit, Row, Units};
 
@@ -53,8 +57,6 @@ const GLOBAL: &str = "g";
 const IGNORED: &str = "-";
 /// A change that cannot be followed object by object.
 const UNTRACKED: &str = "x";
-/// The kind of the marker's rows in the combined statement.
-const MARKER_ROW: &str = "marker";
 /// The catalogs a deleted key of which makes the next snapshot a whole one: a schema (every
 /// qualified name may change) or a function (an overload gone can change how calls of the
 /// others are written).
@@ -68,7 +70,7 @@ type MarkerRow = (
     Option<String>,
     Option<String>,
     Option<String>,
-    Option<Vec<String>>,
+    Option<Vec<Option<String>>>,
 );
 
 /// How many snapshots were taken which way.
@@ -133,6 +135,8 @@ struct Marker {
     counts: HashMap<String, usize>,
     changed: Vec<(String, Option<String>, String)>,
     dependents: Vec<String>,
+    /// The relation kind of the relation units it names, where known.
+    relkinds: HashMap<String, char>,
     /// Dropped objects (event marker): catalog, key, and whether it was a column of it.
     dropped: Vec<(String, String, bool)>,
     whole: Vec<String>,
@@ -214,19 +218,7 @@ impl Tracker {
     /// Like [`Tracker::take`], but lends the tracker's own snapshot instead of a copy: cheaper
     /// when the snapshot is only compared before the next one is taken.
     pub async fn refresh(&mut self, conn: &mut PgConnection) -> Result<&Snapshot, sqlx::Error> {
-        self.refresh_expecting(conn, &BTreeSet::new()).await
-    }
-
-    /// Like [`Tracker::refresh`], reading the units in `expected` (as
-    /// [`Tracker::last_changed_units`] gives them) in the same statement as the change
-    /// marker, whether or not they changed: when the step is expected to touch what an
-    /// earlier one did (a down after its up), one round trip instead of two.
-    pub async fn refresh_expecting(
-        &mut self,
-        conn: &mut PgConnection,
-        expected: &BTreeSet<String>,
-    ) -> Result<&Snapshot, sqlx::Error> {
-        self.update(conn, expected).await?;
+        self.update(conn).await?;
         match &self.state {
             Some(state) => Ok(&state.snapshot),
             None => Err(decode("no snapshot after an update")),
@@ -238,12 +230,10 @@ impl Tracker {
         &self.last_changed
     }
 
-    /// Brings the tracker's snapshot up to date.
-    async fn update(
-        &mut self,
-        conn: &mut PgConnection,
-        expected: &BTreeSet<String>,
-    ) -> Result<(), sqlx::Error> {
+    /// Brings the tracker's snapshot up to date: the change marker first, then the units it
+    /// names, with only the catalog parts their kinds need, and none at all for units whose
+    /// object was dropped.
+    async fn update(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         self.last_changed.clear();
         let Some(state) = self.state.as_mut() else {
             return self.whole(conn).await;
@@ -252,17 +242,8 @@ impl Tracker {
             Source::EventLog => MarkerSource::EventLog,
             Source::Catalogs | Source::EventLogWanted => MarkerSource::Catalogs,
         };
-        // Relations and types always (most changes are theirs); functions and the global
-        // unit when expected (otherwise a second statement reads them if they changed).
-        let kinds = UnitKinds {
-            global: expected.contains(GLOBAL),
-            relations: true,
-            types: true,
-            functions: expected.iter().any(|u| u.starts_with('f')),
-        };
-        let rows: Vec<Row> = match sqlx::query_as(marker_and_units_query(source, kinds))
+        let rows: Vec<MarkerRow> = match sqlx::query_as(marker_query(source))
             .bind(state.horizon)
-            .bind(expected.iter().cloned().collect::<Vec<_>>())
             .fetch_all(&mut *conn)
             .await
         {
@@ -274,20 +255,7 @@ impl Tracker {
             }
             rows => rows?,
         };
-        let (marker_rows, unit_rows): (Vec<Row>, Vec<Row>) =
-            rows.into_iter().partition(|row| row.0 == MARKER_ROW);
-        let marker =
-            Marker::parse(marker_rows.into_iter().map(marker_row).collect()).map_err(decode)?;
-        // What the statement read: the units the marker names and the expected ones.
-        let read_set: BTreeSet<String> = marker
-            .changed
-            .iter()
-            .map(|(_, _, unit)| unit)
-            .chain(&marker.dependents)
-            .chain(expected)
-            .filter(|u| kinds.includes(u))
-            .cloned()
-            .collect();
+        let marker = Marker::parse(rows).map_err(decode)?;
         let mut plan = state.plan(&marker, None);
         if plan == Plan::NeedKeys {
             let keys = read_keys(conn).await?;
@@ -299,27 +267,30 @@ impl Tracker {
                 self.whole(conn).await
             }
             Plan::Unchanged | Plan::NeedKeys => {
-                // Whatever expected units were read are as they were.
                 state.horizon = marker.horizon;
                 self.stats.unchanged += 1;
                 Ok(())
             }
             Plan::Partial(units) => {
                 tracing::debug!(units = ?units, "partial snapshot");
-                let (mut read, mut read_units) = from_rows_by_unit(unit_rows).map_err(decode)?;
-                let missing: BTreeSet<String> = units.difference(&read_set).cloned().collect();
-                if !missing.is_empty() {
-                    let (more, more_units) = read_units_of(conn, &missing).await?;
-                    read.objects.extend(more.objects);
-                    read_units.extend(more_units);
-                }
-                let replaced: BTreeSet<String> = units.union(&read_set).cloned().collect();
+                let gone = marker.dropped_units();
+                let wanted: BTreeSet<String> = units.difference(&gone).cloned().collect();
+                let (read, read_units) = if wanted.is_empty() {
+                    (Snapshot::default(), Units::new())
+                } else {
+                    let parts = wanted
+                        .iter()
+                        .filter(|u| u.starts_with('r'))
+                        .map(|u| relation_parts_for(state.relkind_of(u, &marker)))
+                        .fold(0, |all, parts| all | parts);
+                    read_units_of(conn, &wanted, parts).await?
+                };
                 self.journals.before_replacing(
-                    replaced.iter().chain(read_units.keys()),
+                    units.iter().chain(read_units.keys()),
                     &state.snapshot,
                     &state.units,
                 );
-                state.replace(&replaced, read, read_units);
+                state.replace(&units, read, read_units);
                 state.horizon = marker.horizon;
                 self.stats.partial += 1;
                 self.last_changed = units;
@@ -394,10 +365,36 @@ impl Tracker {
 }
 
 impl Marker {
+    /// The units whose own object a command dropped (a table, view, sequence or composite
+    /// type; a type; a function): nothing is left to read of them. Only the event marker
+    /// names dropped objects.
+    fn dropped_units(&self) -> BTreeSet<String> {
+        self.dropped
+            .iter()
+            .filter(|(_, _, column)| !column)
+            .filter_map(|(catalog, key, _)| {
+                let prefix = match catalog.as_str() {
+                    "pg_class" => 'r',
+                    "pg_type" => 't',
+                    "pg_proc" => 'f',
+                    _ => return None,
+                };
+                Some(format!("{prefix}{key}"))
+            })
+            .collect()
+    }
+
     fn parse(rows: Vec<MarkerRow>) -> Result<Marker, String> {
         let mut marker = Marker::default();
         let mut horizon = None;
-        for (kind, catalog, key, unit, _) in rows {
+        for (kind, catalog, key, unit, part) in rows {
+            if let (Some(unit), Some(relkind)) = (
+                &unit,
+                part.and_then(|p| p.into_iter().next().flatten())
+                    .and_then(|p| p.chars().next()),
+            ) {
+                marker.relkinds.insert(unit.clone(), relkind);
+            }
             match (kind.as_str(), catalog) {
                 ("count", Some(catalog)) => {
                     let count = key
@@ -439,6 +436,22 @@ impl Marker {
 }
 
 impl State {
+    /// The relation kind of a relation unit: as the marker read it, else as the snapshot
+    /// holds the unit's relation; `None` when neither knows.
+    fn relkind_of(&self, unit: &str, marker: &Marker) -> Option<char> {
+        if let Some(&relkind) = marker.relkinds.get(unit) {
+            return Some(relkind);
+        }
+        self.units.get(unit)?.iter().find_map(|id| match id.kind {
+            ObjectKind::Table => Some('r'),
+            ObjectKind::View => Some('v'),
+            ObjectKind::MaterializedView => Some('m'),
+            ObjectKind::Sequence => Some('S'),
+            ObjectKind::CompositeType => Some('c'),
+            _ => None,
+        })
+    }
+
     /// Which units the marker says may have changed, given the current keys when rows were
     /// deleted (`NeedKeys` without them); updates the keys seen.
     fn plan(&mut self, marker: &Marker, current: Option<&Keys>) -> Plan {
@@ -547,10 +560,11 @@ impl State {
     }
 }
 
-/// Reads the given units alone (those the marker's statement did not).
+/// Reads the given units, with only the relation parts in the mask `relation_parts`.
 async fn read_units_of(
     conn: &mut PgConnection,
     units: &BTreeSet<String>,
+    relation_parts: u16,
 ) -> Result<(Snapshot, Units), sqlx::Error> {
     let ids = |prefix: char| -> Vec<Oid> {
         units
@@ -565,29 +579,13 @@ async fn read_units_of(
         types: !types.is_empty(),
         functions: !funcs.is_empty(),
     };
-    let rows: Vec<Row> = sqlx::query_as(units_query(kinds))
+    let rows: Vec<Row> = sqlx::query_as(selected_units_query(kinds, relation_parts))
         .bind(rels)
         .bind(types)
         .bind(funcs)
         .fetch_all(&mut *conn)
         .await?;
     from_rows_by_unit(rows).map_err(decode)
-}
-
-/// A marker row of the combined statement (see `marker_and_units_query`) as the marker's
-/// own row.
-fn marker_row(row: Row) -> MarkerRow {
-    let (_, kind, attrs, unit, keys, _, _) = row;
-    let mut attrs = attrs.unwrap_or_default().into_iter();
-    let catalog = attrs.next().flatten();
-    let key = attrs.next().flatten();
-    (
-        kind,
-        catalog,
-        key,
-        unit,
-        keys.map(|k| k.into_iter().flatten().collect()),
-    )
 }
 
 /// Installs the event log if the role may (a superuser) and it is not there yet: the source
@@ -622,7 +620,12 @@ async fn read_keys(conn: &mut PgConnection) -> Result<Keys, sqlx::Error> {
     let rows: Vec<MarkerRow> = sqlx::query_as(KEYS_QUERY).fetch_all(&mut *conn).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(_, catalog, _, _, keys)| Some((catalog?, keys.unwrap_or_default())))
+        .filter_map(|(_, catalog, _, _, keys)| {
+            Some((
+                catalog?,
+                keys.unwrap_or_default().into_iter().flatten().collect(),
+            ))
+        })
         .collect())
 }
 

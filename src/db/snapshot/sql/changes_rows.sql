@@ -1,6 +1,7 @@
 -- The rows of the change marker both sources share (after changes_units.sql): the units to
 -- re-read, the reasons a change cannot be followed, and the state.
-SELECT DISTINCT u.src, u.cat, u.key, u.unit, NULL::text[] FROM unit u
+-- For changed objects and dependents, the last column holds the unit's relation kind.
+SELECT DISTINCT u.src, u.cat, u.key, u.unit, ARRAY[u.part] FROM unit u
 UNION ALL
 SELECT 'full', r.reason, NULL, NULL, NULL
 FROM (

@@ -93,6 +93,14 @@ unit AS (
                         ELSE 'f' || p.oid END
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE p.oid = o.id)
-        END, 'x') AS unit
+        END, 'x') AS unit,
+           -- The kind of a relation unit's relation (an index's table's), to read only the
+           -- parts of that kind.
+           CASE WHEN o.kind = 'c' THEN (
+               SELECT coalesce(t.relkind, c.relkind)::text
+               FROM pg_class c
+               LEFT JOIN pg_index i ON i.indexrelid = c.oid
+               LEFT JOIN pg_class t ON t.oid = i.indrelid
+               WHERE c.oid = o.id) END AS part
     FROM owner o
 )

@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{marker_row, Keys, Marker, Plan, State};
-use crate::db::snapshot::query::UnitKinds;
+use super::{Keys, Marker, Plan, State};
+use crate::db::snapshot::object::{ObjectId, ObjectKind};
+use crate::db::snapshot::query::{relation_parts_for, ALL_RELATION_PARTS};
 use crate::db::snapshot::Snapshot;
 
 fn state(keys: &[(&str, &[(&str, &str)])]) -> State {
@@ -37,6 +38,7 @@ fn marker(counts: &[(&str, usize)], changed: &[(&str, Option<&str>, &str)]) -> M
             .map(|(c, k, u)| (c.to_string(), k.map(str::to_string), u.to_string()))
             .collect(),
         dependents: Vec::new(),
+        relkinds: HashMap::new(),
         dropped: Vec::new(),
         whole: Vec::new(),
         horizon: 120,
@@ -197,59 +199,50 @@ fn changed_event_triggers_make_a_whole_snapshot() {
 }
 
 #[test]
-fn marker_rows_of_the_combined_statement_are_read_back() {
-    let row = (
-        "marker".to_string(),
-        "changed".to_string(),
-        Some(vec![
-            Some("pg_class".to_string()),
-            Some("16390".to_string()),
-        ]),
-        Some("r16390".to_string()),
-        None,
-        None,
-        None,
-    );
-    assert_eq!(
-        marker_row(row),
+fn the_marker_gives_relation_kinds_and_dropped_units() {
+    let row = |kind: &str, catalog: &str, key: &str, unit: Option<&str>, part: Option<&str>| {
         (
-            "changed".to_string(),
-            Some("pg_class".to_string()),
-            Some("16390".to_string()),
-            Some("r16390".to_string()),
-            None
+            kind.to_string(),
+            Some(catalog.to_string()),
+            Some(key.to_string()),
+            unit.map(str::to_string),
+            part.map(|p| vec![Some(p.to_string())]),
         )
-    );
-    let state = (
-        "marker".to_string(),
-        "state".to_string(),
-        Some(vec![Some("horizon".to_string()), None]),
-        None,
-        Some(vec![Some("k".to_string())]),
-        None,
-        None,
-    );
+    };
+    let m = Marker::parse(vec![
+        row("changed", "pg_class", "16390", Some("r16390"), Some("r")),
+        row("changed", "pg_class", "16400", Some("r16400"), None),
+        row("dropped", "pg_class", "16500", None, None),
+        row("dropped", "pg_class", "16390", Some("column"), None),
+        row("dropped", "pg_type", "16600", None, None),
+        row("state", "horizon", "130", None, None),
+    ])
+    .unwrap();
+    assert_eq!(m.relkinds.get("r16390"), Some(&'r'));
+    assert_eq!(m.relkinds.get("r16400"), None);
+    // A dropped column leaves its table to read.
     assert_eq!(
-        marker_row(state),
-        (
-            "state".to_string(),
-            Some("horizon".to_string()),
-            None,
-            None,
-            Some(vec!["k".to_string()])
-        )
+        m.dropped_units(),
+        BTreeSet::from(["r16500".to_string(), "t16600".to_string()])
     );
 }
 
 #[test]
-fn unit_kinds_say_which_units_a_statement_reads() {
-    let kinds = UnitKinds {
-        global: false,
-        relations: true,
-        types: true,
-        functions: false,
-    };
-    assert!(kinds.includes("r16390") && kinds.includes("t16400"));
-    assert!(!kinds.includes("f16410") && !kinds.includes("g"));
-    assert!(!kinds.includes("x") && !kinds.includes("-"));
+fn relation_kinds_come_from_the_marker_else_the_snapshot() {
+    let mut s = state(&[]);
+    s.units.insert(
+        "r16400".into(),
+        vec![ObjectId::new(ObjectKind::View, "public.v")],
+    );
+    let mut m = marker(&[], &[]);
+    m.relkinds.insert("r16390".into(), 'S');
+    assert_eq!(s.relkind_of("r16390", &m), Some('S'));
+    assert_eq!(s.relkind_of("r16400", &m), Some('v'));
+    assert_eq!(s.relkind_of("r16410", &m), None);
+    // Unknown kinds read every part; known ones fewer.
+    assert_eq!(relation_parts_for(None), ALL_RELATION_PARTS);
+    for relkind in ['S', 'r', 'v', 'c'] {
+        let parts = relation_parts_for(Some(relkind));
+        assert!(parts != 0 && parts < ALL_RELATION_PARTS, "{relkind}");
+    }
 }
