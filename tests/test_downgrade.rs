@@ -389,6 +389,11 @@ fn sclorg_images_check_through_the_superuser() {
             String::from_utf8_lossy(&out.stdout),
             stderr(&out)
         );
+        // Two scratch databases, both created and dropped by the superuser at once.
+        let out = p.run(&["test-downgrade", "--jobs", "2", "--format", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(json(&out)["lanes"], 2);
+        assert_eq!(scratch_databases(&p), "");
     }
 }
 
@@ -566,5 +571,41 @@ fn lanes_check_shares_of_the_chain_and_report_as_one() {
             stderr(&out)
         );
         p.host_psql("DROP ROLE IF EXISTS td_lanes_ro");
+
+        // Ctrl-C while every lane is busy drops every scratch database.
+        let slow = p.dir.path().join("slow");
+        std::fs::create_dir(&slow).unwrap();
+        for name in ["1_slow", "2_slow"] {
+            std::fs::write(
+                slow.join(format!("{name}.up.sql")),
+                format!("CREATE TABLE t{name} (id int);\nSELECT pg_sleep(20);\n"),
+            )
+            .unwrap();
+            std::fs::write(
+                slow.join(format!("{name}.down.sql")),
+                format!("DROP TABLE t{name};\n"),
+            )
+            .unwrap();
+        }
+        p.reconfigure(&image_17(), "migrations = \"slow\"");
+        let child = p
+            .cmd(&["test-downgrade", "--jobs", "2"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        assert!(wait_for(Duration::from_secs(30), || scratch_databases(&p)
+            .split(',')
+            .filter(|name| !name.is_empty())
+            .count()
+            == 2));
+        std::thread::sleep(Duration::from_millis(500));
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_error(&out, 130, "interrupted");
+        assert_eq!(scratch_databases(&p), "");
     }
 }
