@@ -41,6 +41,28 @@ fn scratch_databases(p: &TestProject) -> String {
     p.host_psql("select coalesce(string_agg(datname, ','), '') from pg_database where datname like 'packit\\_scratch\\_%'")
 }
 
+/// Runs the tool with `args`, sends it SIGINT once `ready` holds (and half a second more), and
+/// returns what it printed.
+fn interrupt_when(
+    p: &TestProject,
+    args: &[&str],
+    mut ready: impl FnMut() -> bool,
+) -> std::process::Output {
+    let child = p
+        .cmd(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(Duration::from_secs(30), &mut ready));
+    std::thread::sleep(Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn by_name<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["migrations"]
         .as_array()
@@ -286,21 +308,10 @@ fn scratch_databases_are_unique_marked_and_cleaned_up() {
             &image_17(),
             &format!("migrations = \"{}\"", slow.path().display()),
         );
-        let child = p
-            .cmd(&["test-downgrade"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        assert!(wait_for(Duration::from_secs(30), || scratch_databases(&p)
-            .contains("packit_scratch_")
-            && scratch_databases(&p) != "packit_scratch_users_own"));
-        std::thread::sleep(Duration::from_millis(500));
-        Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = interrupt_when(&p, &["test-downgrade"], || {
+            let names = scratch_databases(&p);
+            names.contains("packit_scratch_") && names != "packit_scratch_users_own"
+        });
         assert_error(&out, 130, "interrupted");
         assert_eq!(scratch_databases(&p), "packit_scratch_users_own");
 
@@ -588,23 +599,13 @@ fn lanes_check_shares_of_the_chain_and_report_as_one() {
             .unwrap();
         }
         p.reconfigure(&image_17(), "migrations = \"slow\"");
-        let child = p
-            .cmd(&["test-downgrade", "--jobs", "2"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        assert!(wait_for(Duration::from_secs(30), || scratch_databases(&p)
-            .split(',')
-            .filter(|name| !name.is_empty())
-            .count()
-            == 2));
-        std::thread::sleep(Duration::from_millis(500));
-        Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = interrupt_when(&p, &["test-downgrade", "--jobs", "2"], || {
+            scratch_databases(&p)
+                .split(',')
+                .filter(|n| !n.is_empty())
+                .count()
+                == 2
+        });
         assert_error(&out, 130, "interrupted");
         assert_eq!(scratch_databases(&p), "");
     }
