@@ -108,7 +108,7 @@ pub enum Command {
     /// Prove that every down migration restores the schema exactly (on a scratch database).
     #[command(
         name = "test-downgrade",
-        after_help = "Examples:\n  cargo packit-db test-downgrade\n  cargo packit-db test-downgrade --last 1\n  cargo packit-db test-downgrade --format json --junit target/test-downgrade.xml   # in CI\n  cargo packit-db test-downgrade --isolated    # in a throwaway container"
+        after_help = "Examples:\n  cargo packit-db test-downgrade\n  cargo packit-db test-downgrade --last 1\n  cargo packit-db test-downgrade --format json --junit target/test-downgrade.xml   # in CI\n  cargo packit-db test-downgrade --isolated    # in a throwaway container\n  cargo packit-db test-downgrade --jobs 1      # on one scratch database"
     )]
     TestDowngrade(TestDowngradeCli),
     /// Load a pg_dump dump (plain, gzip/zstd plain, custom, tar or directory) into the container, atomically.

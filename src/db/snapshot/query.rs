@@ -130,12 +130,34 @@ pub(super) fn relation_parts_for(relkind: Option<char>) -> u16 {
     }
 }
 
-/// The partial-snapshot query over the units of the given kinds, with only the relation parts
-/// of `relation_parts`: `$1` relations, `$2` types, `$3` functions (OID arrays). Made once per
-/// combination and kept.
+/// The few part sets the re-read is prepared with: a set of parts is read with the smallest of
+/// them that holds it. Each distinct statement costs the server a plan of its own (10 to 15 ms
+/// for these, again whenever the catalogs' statistics change), so a table and its identity
+/// sequence share one, and mixed sets read every part.
+fn canonical_relation_parts(parts: u16) -> u16 {
+    let sequence = relation_parts_for(Some('S'));
+    let sets = [
+        sequence,
+        relation_parts_for(Some('c')),
+        relation_parts_for(Some('v')),
+        relation_parts_for(Some('r')) | sequence,
+        ALL_RELATION_PARTS,
+    ];
+    sets.into_iter()
+        .find(|set| parts & !set == 0)
+        .unwrap_or(ALL_RELATION_PARTS)
+}
+
+/// The partial-snapshot query over the units of the given kinds, with the relation parts of
+/// `relation_parts` (or of the smallest prepared set that holds them): `$1` relations, `$2`
+/// types, `$3` functions (OID arrays). Made once per combination and kept.
 pub(super) fn selected_units_query(kinds: UnitKinds, relation_parts: u16) -> &'static str {
     static QUERIES: OnceLock<Mutex<HashMap<(u8, u16), &'static str>>> = OnceLock::new();
-    let relation_parts = if kinds.relations { relation_parts } else { 0 };
+    let relation_parts = if kinds.relations {
+        canonical_relation_parts(relation_parts)
+    } else {
+        0
+    };
     let mut queries = QUERIES
         .get_or_init(Mutex::default)
         .lock()
@@ -242,4 +264,31 @@ pub(super) enum MarkerSource {
     Catalogs,
     /// The event log (`events.sql`).
     EventLog,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_sets_round_up_to_a_few_prepared_ones() {
+        let [table, view, sequence, composite] =
+            ['r', 'v', 'S', 'c'].map(|k| relation_parts_for(Some(k)));
+        assert_eq!(canonical_relation_parts(sequence), sequence);
+        assert_eq!(canonical_relation_parts(view), view);
+        assert_eq!(canonical_relation_parts(composite), composite);
+        assert_eq!(canonical_relation_parts(table), table | sequence);
+        assert_eq!(canonical_relation_parts(table | sequence), table | sequence);
+        assert_eq!(canonical_relation_parts(table | view), ALL_RELATION_PARTS);
+        assert_eq!(relation_parts_for(Some('p')), table);
+        assert_eq!(relation_parts_for(None), ALL_RELATION_PARTS);
+        // Every part that any kind needs is in the full set, and the query text holds only
+        // the parts asked for.
+        let kinds = UnitKinds {
+            relations: true,
+            ..UnitKinds::default()
+        };
+        assert!(selected_units_query(kinds, sequence).contains("'sequence'"));
+        assert!(!selected_units_query(kinds, sequence).contains("'table'"));
+    }
 }
