@@ -925,6 +925,63 @@ mod tests {
     }
 
     #[test]
+    fn lanes_follow_the_cores_the_shares_and_server_wide_statements() {
+        use crate::migrations::source::{read_set, LayoutChoice};
+        let dir = tempfile::tempdir().unwrap();
+        let write = |i: usize, up: &str| {
+            let name = format!("{i:03}_t{i}");
+            std::fs::write(dir.path().join(format!("{name}.up.sql")), up).unwrap();
+            std::fs::write(
+                dir.path().join(format!("{name}.down.sql")),
+                format!("DROP TABLE t{i};"),
+            )
+            .unwrap();
+        };
+        for i in 1..=100 {
+            write(i, &format!("CREATE TABLE t{i} (n int);"));
+        }
+        let set = read_set(dir.path(), LayoutChoice::Auto).unwrap();
+        let lanes = |selection: Selection, requested, cores| {
+            plan_lanes(&set, &selection, requested, cores)
+                .unwrap()
+                .lanes
+        };
+        assert_eq!(lanes(Selection::All, None, 2), 2);
+        assert_eq!(
+            lanes(Selection::All, None, 16),
+            4,
+            "at most four by default"
+        );
+        assert_eq!(lanes(Selection::All, None, 1), 1);
+        assert_eq!(
+            lanes(Selection::Last(30), None, 8),
+            1,
+            "20 migrations a lane"
+        );
+        assert_eq!(lanes(Selection::Last(45), None, 8), 2);
+        assert_eq!(
+            lanes(Selection::All, Some(3), 1),
+            3,
+            "--jobs wins over the cores"
+        );
+        assert_eq!(
+            lanes(Selection::Last(5), Some(8), 2),
+            5,
+            "never more than checked"
+        );
+
+        write(50, "CREATE TABLE t50 (n int); GRANT t50_reader TO app;");
+        let set = read_set(dir.path(), LayoutChoice::Auto).unwrap();
+        let plan = plan_lanes(&set, &Selection::All, Some(4), 2).unwrap();
+        assert_eq!(plan.lanes, 1);
+        let reason = plan.single_because.unwrap();
+        assert!(
+            reason.contains("050_t50.up.sql runs GRANT ... TO"),
+            "{reason}"
+        );
+    }
+
+    #[test]
     fn positions_shifted_by_a_removed_column_are_not_an_order_change() {
         let before = table(&[("a", 1), ("b", 2), ("c", 3)]);
         let after = table(&[("a", 1), ("c", 2)]);
