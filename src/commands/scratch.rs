@@ -63,14 +63,19 @@ impl<'e> Scratch<'e> {
         // leftover.
         all[0].drop_leftovers().await?;
         let created = join_all(all.iter().map(Scratch::create_database)).await;
-        if let Some(failed) = created.iter().position(Result::is_err) {
-            let made = all.iter().zip(&created).filter(|(_, c)| c.is_ok());
-            join_all(made.map(|(s, _)| s.remove())).await;
-            return Err(created
-                .into_iter()
-                .nth(failed)
-                .and_then(Result::err)
-                .expect("the failed creation"));
+        let mut made = Vec::new();
+        let mut first_error = None;
+        for (scratch, outcome) in all.iter().zip(created) {
+            match outcome {
+                Ok(()) => made.push(scratch),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            join_all(made.into_iter().map(Scratch::remove)).await;
+            return Err(e);
         }
         Ok(all)
     }

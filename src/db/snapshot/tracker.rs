@@ -96,7 +96,6 @@ pub struct Tracker {
     stats: TrackerStats,
     source: Source,
     journals: Journals,
-    last_changed: BTreeSet<String>,
 }
 
 /// Where the change markers come from.
@@ -225,16 +224,10 @@ impl Tracker {
         }
     }
 
-    /// The units the last snapshot re-read because they changed (none after a whole one).
-    pub fn last_changed_units(&self) -> &BTreeSet<String> {
-        &self.last_changed
-    }
-
     /// Brings the tracker's snapshot up to date: the change marker first, then the units it
     /// names, with only the catalog parts their kinds need, and none at all for units whose
     /// object was dropped.
     async fn update(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-        self.last_changed.clear();
         let Some(state) = self.state.as_mut() else {
             return self.whole(conn).await;
         };
@@ -293,7 +286,6 @@ impl Tracker {
                 state.replace(&units, read, read_units);
                 state.horizon = marker.horizon;
                 self.stats.partial += 1;
-                self.last_changed = units;
                 Ok(())
             }
         }
