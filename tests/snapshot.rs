@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cargo_packit_db::db::snapshot::{self, diff, SchemaDiff, Snapshot};
+use cargo_packit_db::db::snapshot::{self, diff, SchemaDiff, Snapshot, READER_SETTINGS};
 use common::{engines, image_17, TestEngine, TestProject};
 use sqlx::{Connection, PgConnection};
 
@@ -1326,7 +1326,7 @@ fn incremental_snapshots_equal_whole_ones() {
         let mut stats = Vec::new();
 
         let mut db = session.database("snap_incremental_tricky");
-        db.sql(&session, "SET jit = off");
+        db.sql(&session, &reader_settings());
         let mut tracker = Tracked::new(new_tracker());
         compare(&session, &mut db, &mut tracker, "empty");
         for step in TRICKY_STEPS {
@@ -1344,7 +1344,7 @@ fn incremental_snapshots_equal_whole_ones() {
 
         // The coverage cases one after another in one database, the schema emptied between.
         let mut db = session.database("snap_incremental_cases");
-        db.sql(&session, "SET jit = off");
+        db.sql(&session, &reader_settings());
         let mut tracker = Tracked::new(new_tracker());
         for case in cases() {
             for (label, sql) in [
@@ -1389,7 +1389,7 @@ fn incremental_snapshots_equal_whole_ones() {
             "migrations",
         ] {
             let mut db = session.database("snap_incremental_chain");
-            db.sql(&session, "SET jit = off");
+            db.sql(&session, &reader_settings());
             let mut tracker = Tracked::new(new_tracker());
             compare(&session, &mut db, &mut tracker, folder);
             for (up, down) in chain(&root.join(folder)) {
@@ -1431,4 +1431,13 @@ fn incremental_snapshots_equal_whole_ones() {
             started.elapsed()
         );
     }
+}
+
+/// The session settings a tracker's connection runs with (the scratch databases' own), as SET
+/// statements: the trackers under test plan their queries as in a real check.
+fn reader_settings() -> String {
+    READER_SETTINGS
+        .iter()
+        .map(|(name, value)| format!("SET {name} = '{value}';"))
+        .collect()
 }

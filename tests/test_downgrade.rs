@@ -482,6 +482,60 @@ fn failing_files_are_named_with_the_line_and_column_in_the_file() {
     assert_eq!(by_name(&r, "02_later_line")["outcome"], "failed", "{r}");
 }
 
+/// A migration's own statements run with the session settings of any other connection: the
+/// settings the scratch connection holds for its snapshot queries (no sequential scans,
+/// generic plans, no JIT) are back at their defaults for them, in a transaction and statement
+/// by statement, and the snapshots after them still see the schema right.
+#[test]
+fn migrations_run_with_the_usual_session_settings() {
+    let Some(engine) = engines().into_iter().next() else {
+        return;
+    };
+    let engine = &engine;
+    let p = TestProject::new(engine, "td-settings", &image_17(), "migrations = \"m\"");
+    let dir = p.dir.path().join("m");
+    std::fs::create_dir(&dir).unwrap();
+    // Raises unless every setting is at its default (reset_val: what the session started with).
+    let check = "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_settings \
+                 WHERE name IN ('enable_seqscan', 'plan_cache_mode', 'jit') \
+                 AND setting IS DISTINCT FROM reset_val) \
+                 THEN RAISE EXCEPTION 'not the usual settings'; END IF; END $$;\n";
+    let files = [
+        (
+            "01_in_a_transaction.up.sql",
+            format!("{check}CREATE TABLE a (n int);\n"),
+        ),
+        (
+            "01_in_a_transaction.down.sql",
+            format!("{check}DROP TABLE a;\n"),
+        ),
+        (
+            "02_statement_by_statement.up.sql",
+            format!("-- no-transaction\n{check}CREATE INDEX CONCURRENTLY a_n ON a (n);\n"),
+        ),
+        (
+            "02_statement_by_statement.down.sql",
+            format!("-- no-transaction\n{check}DROP INDEX CONCURRENTLY a_n;\n"),
+        ),
+        (
+            "03_after_them.up.sql",
+            format!("{check}ALTER TABLE a ADD b int;\n"),
+        ),
+        (
+            "03_after_them.down.sql",
+            format!("{check}ALTER TABLE a DROP b;\n"),
+        ),
+    ];
+    for (name, sql) in files {
+        std::fs::write(dir.join(name), sql).unwrap();
+    }
+    p.run_ok(&["up", "--no-migrate"]);
+    let out = p.run(&["test-downgrade", "--format", "json", "--jobs", "1"]);
+    let r = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{r} {}", stderr(&out));
+    assert_eq!(r["passed"], 3, "{r}");
+}
+
 /// The outcome, steps and changes of every migration: what must not depend on the lanes.
 fn verdicts(report: &Value) -> Vec<String> {
     report["migrations"]

@@ -14,6 +14,7 @@ use sqlx::{Connection, PgConnection};
 
 use crate::commands::admin::superuser_psql;
 use crate::config::EnvStyle;
+use crate::db::snapshot::READER_SETTINGS;
 use crate::db::{quote_ident, quote_literal, ConnectionInfo};
 use crate::engine::Engine;
 use crate::migrations::roundtrip::ScratchDatabase;
@@ -104,14 +105,18 @@ impl<'e> Scratch<'e> {
         let mut conn = PgConnection::connect_with(&self.info().options())
             .await
             .map_err(database)?;
-        sqlx::query(
-            "SELECT set_config('synchronous_commit', 'off', false), \
-                    set_config('jit', 'off', false), \
-                    set_config('plan_cache_mode', 'force_generic_plan', false)",
-        )
-        .execute(&mut conn)
-        .await
-        .map_err(database)?;
+        let mut settings = vec![("synchronous_commit", "off")];
+        settings.extend(READER_SETTINGS);
+        let mut set = sqlx::QueryBuilder::new("SELECT ");
+        let mut columns = set.separated(", ");
+        for (name, value) in settings {
+            columns.push("set_config(");
+            columns.push_bind_unseparated(name);
+            columns.push_unseparated(", ");
+            columns.push_bind_unseparated(value);
+            columns.push_unseparated(", false)");
+        }
+        set.build().execute(&mut conn).await.map_err(database)?;
         Ok(conn)
     }
 

@@ -18,11 +18,13 @@ use futures_util::future::{try_join_all, BoxFuture};
 use serde::Serialize;
 use sqlx::PgConnection;
 
-use crate::db::snapshot::{self, Change, Mark, ObjectKind, SchemaDiff, Snapshot, Tracker};
+use crate::db::snapshot::{
+    self, Change, Mark, ObjectKind, SchemaDiff, Snapshot, Tracker, READER_SETTINGS,
+};
 use crate::migrations::cluster::cluster_wide_statement;
 use crate::migrations::error::MigrateError;
 use crate::migrations::runner::run_file;
-use crate::migrations::source::{Layout, Migration, MigrationSet, Version};
+use crate::migrations::source::{Layout, Migration, MigrationFile, MigrationSet, Version};
 
 /// What the checker needs from the scratch database's owner.
 pub trait ScratchDatabase: Send {
@@ -276,7 +278,7 @@ async fn check_share(
             run.skip(share, broken);
             return Ok(());
         }
-        if let Err(message) = run_file(&mut conn, &m.up, m.no_transaction).await {
+        if let Err(message) = run_user_file(&mut conn, &m.up, m.no_transaction).await {
             if i < run.first {
                 // Before the selection: no lane can check anything.
                 run.stop.fetch_min(i, Ordering::SeqCst);
@@ -313,7 +315,7 @@ async fn check_share(
             problems: Vec::new(),
             millis: 0,
         };
-        if let Err(message) = run_file(&mut conn, &m.up, m.no_transaction).await {
+        if let Err(message) = run_user_file(&mut conn, &m.up, m.no_transaction).await {
             run.emit(index, failed_up(m, message, step_started.elapsed()), true);
             run.skip(index + 1..share.end, m);
             break;
@@ -322,55 +324,57 @@ async fn check_share(
         let after_up = tracker.mark();
         let mut needs_rebuild = false;
         match (&m.down, m.down_is_empty()) {
-            (Some(down), false) => match run_file(&mut conn, down, m.down_no_transaction()).await {
-                Err(message) => {
-                    result.problems.push(Problem {
-                        step: Step::DownFailed,
-                        message: Some(message),
-                        changes: Vec::new(),
-                    });
-                    needs_rebuild = true;
-                }
-                Ok(()) => {
-                    refresh(&mut tracker, &mut conn).await?;
-                    let difference = diff_since(&tracker, before);
-                    classify_down(&difference, options, &mut result);
-                    match run_file(&mut conn, &m.up, m.no_transaction).await {
-                        Err(message) => {
-                            result.problems.push(Problem {
-                                step: Step::UpNotReapplicable,
-                                message: Some(message),
-                                changes: Vec::new(),
-                            });
-                            needs_rebuild = true;
-                        }
-                        Ok(()) => {
-                            refresh(&mut tracker, &mut conn).await?;
-                            let difference = diff_since(&tracker, after_up);
-                            let real = if options.ignore_column_order {
-                                difference.without_column_order()
-                            } else {
-                                difference
-                            };
-                            if !real.is_empty() {
+            (Some(down), false) => {
+                match run_user_file(&mut conn, down, m.down_no_transaction()).await {
+                    Err(message) => {
+                        result.problems.push(Problem {
+                            step: Step::DownFailed,
+                            message: Some(message),
+                            changes: Vec::new(),
+                        });
+                        needs_rebuild = true;
+                    }
+                    Ok(()) => {
+                        refresh(&mut tracker, &mut conn).await?;
+                        let difference = diff_since(&tracker, before);
+                        classify_down(&difference, options, &mut result);
+                        match run_user_file(&mut conn, &m.up, m.no_transaction).await {
+                            Err(message) => {
                                 result.problems.push(Problem {
-                                    step: Step::UpNotIdentical,
-                                    message: None,
-                                    changes: lines(&real),
+                                    step: Step::UpNotReapplicable,
+                                    message: Some(message),
+                                    changes: Vec::new(),
                                 });
                                 needs_rebuild = true;
                             }
+                            Ok(()) => {
+                                refresh(&mut tracker, &mut conn).await?;
+                                let difference = diff_since(&tracker, after_up);
+                                let real = if options.ignore_column_order {
+                                    difference.without_column_order()
+                                } else {
+                                    difference
+                                };
+                                if !real.is_empty() {
+                                    result.problems.push(Problem {
+                                        step: Step::UpNotIdentical,
+                                        message: None,
+                                        changes: lines(&real),
+                                    });
+                                    needs_rebuild = true;
+                                }
+                            }
+                        }
+                        if result
+                            .problems
+                            .iter()
+                            .any(|p| p.step != Step::UpNotIdentical)
+                        {
+                            needs_rebuild = true;
                         }
                     }
-                    if result
-                        .problems
-                        .iter()
-                        .any(|p| p.step != Step::UpNotIdentical)
-                    {
-                        needs_rebuild = true;
-                    }
                 }
-            },
+            }
             (down, _) => {
                 let reason = match down {
                     None => "no down file".to_string(),
@@ -773,6 +777,16 @@ fn classify_down(difference: &SchemaDiff, options: &CheckOptions, result: &mut M
     }
 }
 
+/// Runs a migration file on a lane's connection, whose session has the snapshot reader's
+/// settings: the file's statements are planned as on any other connection.
+async fn run_user_file(
+    conn: &mut PgConnection,
+    file: &MigrationFile,
+    no_transaction: bool,
+) -> Result<(), String> {
+    run_file(conn, file, no_transaction, &READER_SETTINGS).await
+}
+
 /// Re-creates the scratch database and applies every up up to and including `index`.
 /// The outer error is an infrastructure failure; the inner one, a migration that failed.
 async fn rebuild(
@@ -782,7 +796,7 @@ async fn rebuild(
 ) -> Result<Result<PgConnection, String>, MigrateError> {
     let mut conn = scratch.reset().await?;
     for m in &set.migrations[..=index] {
-        if let Err(message) = run_file(&mut conn, &m.up, m.no_transaction).await {
+        if let Err(message) = run_user_file(&mut conn, &m.up, m.no_transaction).await {
             return Ok(Err(message));
         }
     }

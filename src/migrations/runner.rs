@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgDatabaseError;
 use sqlx::{Connection, PgConnection};
 
-use crate::db::ConnectionInfo;
+use crate::db::{quote_literal, ConnectionInfo};
 use crate::migrations::error::{locate, MigrateError};
 use crate::migrations::source::{Migration, MigrationFile, MigrationSet, Version};
 use crate::migrations::split::split;
@@ -402,23 +402,32 @@ fn failed(e: &sqlx::Error, file: &MigrationFile, offset: isize) -> MigrateError 
 /// one round trip instead of three (the round-trip check runs three files a migration). The
 /// server stops at the first failing statement and leaves the transaction aborted; a
 /// `ROLLBACK` then ends it.
+///
+/// `settings` (name, value) are what the session holds for other statements' sake (a snapshot
+/// tracker's `READER_SETTINGS`): the file's statements run with them at their defaults, as on
+/// any other connection, and the session holds them again afterwards. In a transaction,
+/// `SET LOCAL ... TO DEFAULT` goes in the same query string as the file (no extra round trip);
+/// statement by statement, a `SET ... TO DEFAULT` goes before the file and a `SET` after it,
+/// whether it failed or not.
 pub(crate) async fn run_file(
     conn: &mut PgConnection,
     file: &MigrationFile,
     no_transaction: bool,
+    settings: &[(&str, &str)],
 ) -> Result<(), String> {
     let result = if no_transaction {
-        run_statements(conn, &file.sql)
+        run_statements_as_usual(conn, &file.sql, settings)
             .await
-            .map_err(|(e, offset, _)| (e, signed(offset)))
+            .map_err(|(e, offset)| (e, signed(offset)))
     } else {
-        let query = format!("{TRANSACTION_START}{}\n;COMMIT;", file.sql);
+        let start = transaction_start(settings);
+        let query = format!("{start}{}\n;COMMIT;", file.sql);
         match sqlx::raw_sql(&query).execute(&mut *conn).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 // Ends the aborted transaction (a no-op warning if the failure ended it).
                 let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-                Err((e, -signed(TRANSACTION_START.chars().count())))
+                Err((e, -signed(start.chars().count())))
             }
         }
     };
@@ -431,8 +440,48 @@ pub(crate) async fn run_file(
     })
 }
 
-/// What `run_file` sends before a file's text (no newline: line numbers stay the file's).
-const TRANSACTION_START: &str = "BEGIN;";
+/// What `run_file` sends before a file's text in a transaction (no newline: line
+/// numbers stay the file's).
+fn transaction_start(settings: &[(&str, &str)]) -> String {
+    let mut start = String::from("BEGIN;");
+    for (name, _) in settings {
+        start.push_str(&format!("SET LOCAL {name} TO DEFAULT;"));
+    }
+    start
+}
+
+/// [`run_statements`] with `settings` at their defaults (see [`run_file`]). On
+/// failure: the error and the character offset in `sql` of the failing statement (0 for a
+/// failure to reset or restore the settings).
+async fn run_statements_as_usual(
+    conn: &mut PgConnection,
+    sql: &str,
+    settings: &[(&str, &str)],
+) -> Result<(), (sqlx::Error, usize)> {
+    if settings.is_empty() {
+        return run_statements(conn, sql)
+            .await
+            .map_err(|(e, at, _)| (e, at));
+    }
+    let defaults: String = settings
+        .iter()
+        .map(|(name, _)| format!("SET {name} TO DEFAULT;"))
+        .collect();
+    sqlx::raw_sql(&defaults)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| (e, 0))?;
+    let result = run_statements(conn, sql)
+        .await
+        .map_err(|(e, at, _)| (e, at));
+    let again: String = settings
+        .iter()
+        .map(|(name, value)| format!("SET {name} = {};", quote_literal(value)))
+        .collect();
+    let restored = sqlx::raw_sql(&again).execute(&mut *conn).await;
+    result?;
+    restored.map(|_| ()).map_err(|e| (e, 0))
+}
 
 /// A character offset as the signed shift `describe` takes.
 fn signed(offset: usize) -> isize {

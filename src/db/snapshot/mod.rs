@@ -18,7 +18,7 @@ pub use diff::{diff, SchemaDiff};
 pub use model::{Attributes, Snapshot};
 pub use object::{ObjectId, ObjectKind};
 pub use take::take;
-pub use tracker::{Mark, Tracker, TrackerStats};
+pub use tracker::{Mark, Tracker, TrackerStats, READER_SETTINGS};
 
 #[cfg(test)]
 mod tests;
