@@ -41,7 +41,9 @@ FROM rel r
 JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_class'::regclass AND dc.objoid = r.oid AND dc.objsubid = a.attnum
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_class'::regclass AND d.objoid = r.oid AND d.objsubid = a.attnum
+    OFFSET 0) dc ON true
 WHERE r.relkind IN ('r', 'p', 'f')
    OR (r.relkind IN ('v', 'm', 'c') AND (dc.description IS NOT NULL OR a.attacl IS NOT NULL))

@@ -12,6 +12,8 @@ SELECT 'composite-type', t.qname,
        dc.description, t.typacl, 'T', t.typowner, NULL::oid, 'r' || t.typrelid
 FROM typ t
 JOIN pg_class c ON c.oid = t.typrelid
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_type'::regclass AND d.objoid = t.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true
 WHERE t.typtype = 'c' AND c.relkind = 'c'

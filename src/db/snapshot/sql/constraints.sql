@@ -5,7 +5,11 @@ SELECT 'constraint', r.qname || '.' || quote_ident(c.conname),
              'inherited', CASE WHEN NOT c.conislocal THEN 'true' END],
        dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'r' || r.oid
 FROM rel r
-JOIN pg_constraint c ON c.conrelid = r.oid
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_constraint'::regclass AND dc.objoid = c.oid AND dc.objsubid = 0
-WHERE c.contype IN ('p', 'u', 'c', 'f', 'x')
+CROSS JOIN LATERAL (
+    SELECT c.oid, c.conname, c.conislocal FROM pg_constraint c
+    WHERE c.conrelid = r.oid AND c.contype IN ('p', 'u', 'c', 'f', 'x')
+    OFFSET 0) c
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_constraint'::regclass AND d.objoid = c.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true

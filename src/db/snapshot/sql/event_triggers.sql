@@ -8,8 +8,10 @@ SELECT 'event-trigger', quote_ident(e.evtname),
                                           WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END],
        dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'g'
 FROM pg_event_trigger e
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_event_trigger'::regclass AND dc.objoid = e.oid AND dc.objsubid = 0
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_event_trigger'::regclass AND d.objoid = e.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true
 WHERE NOT EXISTS (
     SELECT 1 FROM pg_depend x
     WHERE x.classid = 'pg_event_trigger'::regclass AND x.objid = e.oid AND x.deptype = 'e')

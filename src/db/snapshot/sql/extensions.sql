@@ -4,5 +4,7 @@ SELECT 'extension', quote_ident(e.extname),
        NULL::aclitem[], NULL::"char", e.extowner, NULL::oid, 'g'
 FROM pg_extension e
 JOIN pg_namespace n ON n.oid = e.extnamespace
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_extension'::regclass AND dc.objoid = e.oid AND dc.objsubid = 0
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_extension'::regclass AND d.objoid = e.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true

@@ -43,8 +43,10 @@ FROM fn p
 JOIN nsp n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
 LEFT JOIN pg_aggregate g ON g.aggfnoid = p.oid
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_proc'::regclass AND dc.objoid = p.oid AND dc.objsubid = 0
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_proc'::regclass AND d.objoid = p.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true
 -- (OFFSET 0: an index lookup per function, not a scan of pg_depend for the few functions a
 -- partial snapshot reads.)
 WHERE NOT EXISTS (SELECT 1 FROM pg_depend e

@@ -11,6 +11,9 @@ SELECT 'policy', r.qname || '.' || quote_ident(p.polname),
              'using', pg_get_expr(p.polqual, p.polrelid),
              'with_check', pg_get_expr(p.polwithcheck, p.polrelid)],
        dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'r' || r.oid
-FROM rel r JOIN pg_policy p ON p.polrelid = r.oid
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_policy'::regclass AND dc.objoid = p.oid AND dc.objsubid = 0
+FROM rel r
+CROSS JOIN LATERAL (SELECT * FROM pg_policy p WHERE p.polrelid = r.oid OFFSET 0) p
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_policy'::regclass AND d.objoid = p.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true

@@ -5,6 +5,10 @@
 -- column the relation it belongs to, and the unit it is read with (see finish.sql). Grants leave out the owner's. Only functions and types
 -- have default privileges beyond their owner's (EXECUTE and USAGE for PUBLIC), so a NULL ACL of
 -- any other object grants nothing to record.
+-- Each part reaches the catalogs from the scope (rel, typ, fn) through LATERAL subqueries keyed
+-- on the object (OFFSET 0 keeps them from being flattened into joins): with a tracker's settings
+-- (no sequential scans) each is an index lookup per object, whatever the estimates of a plan
+-- made while the catalogs were small; a whole snapshot does one lookup per object.
 SELECT o.kind, o.name, o.attrs, o.comment,
        CASE WHEN o.acl IS NOT NULL OR o.acl_kind IN ('f', 'T') THEN (
            SELECT array_agg(e.item ORDER BY g.grantee, e.n)

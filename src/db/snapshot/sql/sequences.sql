@@ -13,13 +13,17 @@ SELECT 'sequence', r.qname,
                  || CASE WHEN own.deptype = 'i' THEN ' (identity)' ELSE '' END END],
        dc.description, r.relacl, 's', r.relowner, NULL::oid, 'r' || r.oid
 FROM rel r
-JOIN pg_sequence s ON s.seqrelid = r.oid
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_class'::regclass AND dc.objoid = r.oid AND dc.objsubid = 0
-LEFT JOIN pg_depend own
-       ON own.classid = 'pg_class'::regclass AND own.objid = r.oid
+CROSS JOIN LATERAL (SELECT * FROM pg_sequence s WHERE s.seqrelid = r.oid OFFSET 0) s
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_class'::regclass AND d.objoid = r.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true
+LEFT JOIN LATERAL (
+    SELECT own.objid, own.refobjid, own.refobjsubid, own.deptype FROM pg_depend own
+    WHERE own.classid = 'pg_class'::regclass AND own.objid = r.oid
       AND own.refclassid = 'pg_class'::regclass AND own.refobjsubid > 0
       AND own.deptype IN ('a', 'i')
+    OFFSET 0) own ON true
 LEFT JOIN pg_class own_rel ON own_rel.oid = own.refobjid
 LEFT JOIN pg_namespace own_nsp ON own_nsp.oid = own_rel.relnamespace
 LEFT JOIN pg_attribute own_att

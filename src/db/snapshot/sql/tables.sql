@@ -8,7 +8,13 @@ SELECT 'table', r.qname,
              'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
              'partition_bound', CASE WHEN r.relispartition
                                      THEN pg_get_expr(r.relpartbound, r.oid) END,
-             'parents', p.parents,
+             'parents', (
+                 SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', '
+                                   ORDER BY i.inhseqno)
+                 FROM pg_inherits i
+                 JOIN pg_class c ON c.oid = i.inhparent
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE i.inhrelid = r.oid),
              'row_security', r.relrowsecurity::text,
              'force_row_security', r.relforcerowsecurity::text,
              'options', CASE WHEN r.reloptions IS NOT NULL THEN (
@@ -29,14 +35,8 @@ SELECT 'table', r.qname,
                  FROM pg_foreign_table f WHERE f.ftrelid = r.oid) END],
        dc.description, r.relacl, 'r', r.relowner, NULL::oid, 'r' || r.oid
 FROM rel r
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_class'::regclass AND dc.objoid = r.oid AND dc.objsubid = 0
-LEFT JOIN (
-    SELECT i.inhrelid,
-           string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY i.inhseqno) AS parents
-    FROM pg_inherits i
-    JOIN pg_class c ON c.oid = i.inhparent
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    GROUP BY i.inhrelid
-) p ON p.inhrelid = r.oid
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_class'::regclass AND d.objoid = r.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true
 WHERE r.relkind IN ('r', 'p', 'f')

@@ -4,7 +4,12 @@ SELECT 'trigger', r.qname || '.' || quote_ident(t.tgname),
              'enabled', CASE t.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled'
                                          WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END],
        dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'r' || r.oid
-FROM rel r JOIN pg_trigger t ON t.tgrelid = r.oid
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_trigger'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
-WHERE NOT t.tgisinternal
+FROM rel r
+CROSS JOIN LATERAL (
+    SELECT t.oid, t.tgname, t.tgenabled FROM pg_trigger t
+    WHERE t.tgrelid = r.oid AND NOT t.tgisinternal
+    OFFSET 0) t
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_trigger'::regclass AND d.objoid = t.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true

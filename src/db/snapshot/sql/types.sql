@@ -6,8 +6,10 @@ SELECT 'enum-type', t.qname,
            FROM pg_enum e WHERE e.enumtypid = t.oid), '')],
        dc.description, t.typacl, 'T', t.typowner, NULL::oid, 't' || t.oid
 FROM typ t
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_type'::regclass AND d.objoid = t.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true
 WHERE t.typtype = 'e'
 UNION ALL
 SELECT 'domain-type', t.qname,
@@ -25,8 +27,10 @@ SELECT 'domain-type', t.qname,
        dc.description, t.typacl, 'T', t.typowner, NULL::oid, 't' || t.oid
 FROM typ t
 JOIN pg_type b ON b.oid = t.typbasetype
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_type'::regclass AND d.objoid = t.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true
 WHERE t.typtype = 'd'
 UNION ALL
 SELECT 'range-type', t.qname,
@@ -42,6 +46,8 @@ SELECT 'range-type', t.qname,
        dc.description, t.typacl, 'T', t.typowner, NULL::oid, 't' || t.oid
 FROM typ t
 JOIN pg_range r ON r.rngtypid = t.oid
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_type'::regclass AND dc.objoid = t.oid AND dc.objsubid = 0
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_type'::regclass AND d.objoid = t.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true
 WHERE t.typtype = 'r'

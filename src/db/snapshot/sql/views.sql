@@ -5,6 +5,8 @@ SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized-view' END, r.qname
                  SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(r.reloptions) AS o) END],
        dc.description, r.relacl, 'r', r.relowner, NULL::oid, 'r' || r.oid
 FROM rel r
-LEFT JOIN pg_description dc
-       ON dc.classoid = 'pg_class'::regclass AND dc.objoid = r.oid AND dc.objsubid = 0
+LEFT JOIN LATERAL (
+    SELECT d.description FROM pg_description d
+    WHERE d.classoid = 'pg_class'::regclass AND d.objoid = r.oid AND d.objsubid = 0
+    OFFSET 0) dc ON true
 WHERE r.relkind IN ('v', 'm')
