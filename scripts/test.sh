@@ -7,8 +7,9 @@
 # answer and the images to exist.
 # Then it removes what earlier, killed runs left behind (containers and volumes
 # labelled io.github.packit-db.test), runs cargo fmt --check, cargo clippy
-# --all-targets -D warnings, cargo test --all-targets [ARGS...] and cargo test
-# --doc, and removes the labelled containers and volumes again.
+# --all-targets -D warnings, cargo test --all-targets [ARGS...], cargo test
+# --doc and cargo doc (warnings are errors), and removes the labelled containers
+# and volumes again.
 #
 # Environment (each one is only given its default when unset):
 #   PACKIT_TEST_ENGINES       docker,podman  (e.g. PACKIT_TEST_ENGINES=docker)
@@ -214,6 +215,7 @@ main() {
 	step "cargo clippy" cargo clippy --all-targets -- -D warnings
 	step "cargo test" cargo test --all-targets "$@"
 	step "cargo test --doc" cargo test --doc
+	step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 }
 
 main "$@"

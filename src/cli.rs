@@ -1,6 +1,9 @@
 //! Command-line types (clap only). `cargo packit-db <command>`: cargo runs the binary with
 //! `packit-db` as its first argument; run directly, `cargo-packit-db <command>` works too.
 
+// The doc comments below are also the `--help` text, where `<name>` is a placeholder, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -530,7 +530,7 @@ pub struct LanePlan {
 }
 
 /// Plans the lanes of a check: `requested` ones (`--jobs`), or by default one per core (at most
-/// [`MAX_DEFAULT_LANES`]) with [`MIN_DEFAULT_SHARE`] migrations each; never more than there
+/// `MAX_DEFAULT_LANES`) with at least `MIN_DEFAULT_SHARE` migrations each; never more than there
 /// are migrations to check, and one alone when a migration changes the cluster (roles,
 /// tablespaces, databases: see [`cluster_wide_statement`]), which the scratch databases of one
 /// server share.
