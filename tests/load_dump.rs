@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -337,6 +338,84 @@ fn sclorg_images_load_with_a_non_superuser_application_role() {
             assert_eq!(fingerprint(&p, &app), original, "{file} on sclorg");
         }
     }
+}
+
+/// `dump` into outputs that cannot take it: a pipe whose reader stops early, a directory, a
+/// FIFO (written as it is, not replaced), each with a one-line error or the whole dump, and no
+/// pg_dump left running in the container.
+#[test]
+fn dump_outputs_that_stop_or_are_not_files() {
+    let Some(engine) = engines().into_iter().next() else {
+        return;
+    };
+    let p = project(&engine, "dump-outputs", &image_17());
+    let app = app_user(&p);
+    // About 10 MB of plain SQL: far more than a pipe holds.
+    psql_db(
+        &p,
+        &app,
+        "CREATE TABLE big (id int, t text);
+         INSERT INTO big SELECT g, repeat('x', 500) FROM generate_series(1, 20000) g;",
+    );
+    for format in ["plain", "custom"] {
+        let mut child = p
+            .cmd(&["dump", "--format", format, "--out", "-"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 100];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut head).unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_error(
+            &out,
+            DUMP_EXIT,
+            "cannot write standard output: the command reading it stopped before the dump ended",
+        );
+        assert!(
+            wait_for(Duration::from_secs(10), || psql_db(
+                &p,
+                "postgres",
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump'"
+            ) == "0"),
+            "pg_dump ({format}) still runs in the container"
+        );
+    }
+
+    let out = p.run(&["dump", "--out", &p.dir.path().display().to_string()]);
+    assert_error(&out, DUMP_EXIT, "it is a directory: name a file in it");
+
+    let fifo = p.dir.path().join("dump.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    p.run_ok(&[
+        "dump",
+        "--format",
+        "plain",
+        "--out",
+        &fifo.display().to_string(),
+    ]);
+    assert!(
+        std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+        "the FIFO is still a FIFO"
+    );
+    // Not joined blindly: a reader nobody writes to would wait for ever.
+    assert!(
+        wait_for(Duration::from_secs(30), || reader.is_finished()),
+        "the dump never reached the FIFO's reader"
+    );
+    let dumped = String::from_utf8(reader.join().unwrap()).unwrap();
+    assert!(
+        dumped.contains("CREATE TABLE public.big"),
+        "{}",
+        &dumped[..200]
+    );
+    assert!(dumped.contains("PostgreSQL database dump complete"));
 }
 
 /// A PostgreSQL 17 project whose application database holds [`SEED`], and dumps of it.

@@ -84,7 +84,14 @@ async fn run(engine: &Engine, config: &Config, args: &DumpArgs) -> Result<(), Er
     let work = async {
         if to_stdout {
             let mut stdout = tokio::io::stdout();
-            let bytes = stream_dump(&admin, &database, args.format, &inside, &mut stdout).await?;
+            let bytes = stream_dump(
+                &admin,
+                &database,
+                args.format,
+                &inside,
+                (&mut stdout, "standard output"),
+            )
+            .await?;
             stdout
                 .flush()
                 .await
@@ -92,6 +99,35 @@ async fn run(engine: &Engine, config: &Config, args: &DumpArgs) -> Result<(), Er
             return Ok::<u64, Error>(bytes);
         }
         let display = out_path.display().to_string();
+        match std::fs::metadata(&out_path) {
+            Ok(m) if m.is_dir() => {
+                return Err(DumpError::Write {
+                    path: display,
+                    reason: "it is a directory: name a file in it".into(),
+                }
+                .into());
+            }
+            // A device or a pipe (`/dev/stdout`, a FIFO) is written as it is: a file written
+            // beside it and renamed over it would replace it.
+            Ok(m) if !m.is_file() => {
+                let mut out = tokio::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&out_path)
+                    .await
+                    .map_err(|e| write_error(&display, &e))?;
+                let bytes = stream_dump(
+                    &admin,
+                    &database,
+                    args.format,
+                    &inside,
+                    (&mut out, &display),
+                )
+                .await?;
+                out.flush().await.map_err(|e| write_error(&display, &e))?;
+                return Ok(bytes);
+            }
+            _ => {}
+        }
         let dir = match out_path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -110,7 +146,14 @@ async fn run(engine: &Engine, config: &Config, args: &DumpArgs) -> Result<(), Er
             .try_clone()
             .map_err(|e| write_error(&display, &e))?;
         let mut file = tokio::fs::File::from_std(file);
-        let bytes = stream_dump(&admin, &database, args.format, &inside, &mut file).await?;
+        let bytes = stream_dump(
+            &admin,
+            &database,
+            args.format,
+            &inside,
+            (&mut file, &display),
+        )
+        .await?;
         file.sync_all()
             .await
             .map_err(|e| write_error(&display, &e))?;
@@ -168,9 +211,15 @@ fn default_name(database: &str, format: DumpOutFormat) -> PathBuf {
 }
 
 fn write_error(path: &str, e: &std::io::Error) -> Error {
+    let reason = if e.kind() == std::io::ErrorKind::BrokenPipe {
+        "the command reading it stopped before the dump ended, so it got only part of the dump"
+            .to_string()
+    } else {
+        io_reason(e)
+    };
     DumpError::Write {
         path: path.to_string(),
-        reason: io_reason(e),
+        reason,
     }
     .into()
 }
@@ -181,13 +230,48 @@ async fn stream_dump<W: AsyncWrite + Unpin>(
     database: &str,
     format: DumpOutFormat,
     inside: &str,
-    out: &mut W,
+    (out, target): (&mut W, &str),
 ) -> Result<u64, Error> {
     let progress = ui::ByteProgress::new(&format!("dumping `{database}`"), None);
     let mut counted = Counting {
         inner: out,
         progress: progress.clone(),
+        failed: None,
     };
+    let code = run_pg_dump(admin, database, format, inside, &mut counted).await;
+    progress.finish();
+    // A failed write ends the exec with an engine error; the output's own error says more.
+    if let Some(e) = counted.failed.take() {
+        return Err(write_error(target, &e));
+    }
+    let (code, stderr) = code?;
+
+    if code != 0 {
+        let text = String::from_utf8_lossy(&stderr);
+        let detail = text
+            .lines()
+            .find(|l| l.contains("error:"))
+            .map(|l| l.replace("pg_dump: error: ", ""))
+            .unwrap_or_else(|| last_lines(&text, 2));
+        return Err(DumpError::DumpFailed {
+            database: database.to_string(),
+            detail,
+        }
+        .into());
+    }
+    counted.flush().await.map_err(|e| write_error(target, &e))?;
+    Ok(progress.position())
+}
+
+/// Runs pg_dump in the container (and, for the custom format, `cat` of its file), streaming
+/// its output into `out`: the exit code and pg_dump's stderr.
+async fn run_pg_dump<W: AsyncWrite + Unpin>(
+    admin: &Admin<'_>,
+    database: &str,
+    format: DumpOutFormat,
+    inside: &str,
+    counted: &mut W,
+) -> Result<(i64, Vec<u8>), Error> {
     let mut stderr = Vec::new();
     let pg_dump = |args: &[&str]| {
         let mut cmd = vec!["pg_dump".to_string()];
@@ -202,7 +286,7 @@ async fn stream_dump<W: AsyncWrite + Unpin>(
                     admin.container,
                     pg_dump(&["--format=plain"]),
                     None::<tokio::io::Empty>,
-                    &mut counted,
+                    counted,
                     &mut stderr,
                     None,
                 )
@@ -227,7 +311,7 @@ async fn stream_dump<W: AsyncWrite + Unpin>(
                         admin.container,
                         cat,
                         None::<tokio::io::Empty>,
-                        &mut counted,
+                        counted,
                         &mut stderr,
                         None,
                     )
@@ -238,31 +322,16 @@ async fn stream_dump<W: AsyncWrite + Unpin>(
             }
         }
     };
-    progress.finish();
-    if code != 0 {
-        let text = String::from_utf8_lossy(&stderr);
-        let detail = text
-            .lines()
-            .find(|l| l.contains("error:"))
-            .map(|l| l.replace("pg_dump: error: ", ""))
-            .unwrap_or_else(|| last_lines(&text, 2));
-        return Err(DumpError::DumpFailed {
-            database: database.to_string(),
-            detail,
-        }
-        .into());
-    }
-    counted
-        .flush()
-        .await
-        .map_err(|e| write_error("the dump", &e))?;
-    Ok(progress.position())
+    Ok((code, stderr))
 }
 
 /// Counts bytes written into the progress bar.
 struct Counting<'w, W> {
     inner: &'w mut W,
     progress: ui::ByteProgress,
+    /// The first write error, kept for the message: the exec that was writing reports only
+    /// that its output failed.
+    failed: Option<std::io::Error>,
 }
 
 impl<W: AsyncWrite + Unpin> AsyncWrite for Counting<'_, W> {
@@ -275,14 +344,29 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for Counting<'_, W> {
         if let Poll::Ready(Ok(n)) = &poll {
             self.progress.inc(*n as u64);
         }
-        poll
+        self.keep_error(poll)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut *self.inner).poll_flush(cx)
+        let poll = Pin::new(&mut *self.inner).poll_flush(cx);
+        self.keep_error(poll)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut *self.inner).poll_shutdown(cx)
+        let poll = Pin::new(&mut *self.inner).poll_shutdown(cx);
+        self.keep_error(poll)
+    }
+}
+
+impl<W> Counting<'_, W> {
+    /// Keeps the first error (a buffered writer such as stdout reports a failed write at a
+    /// later write or flush).
+    fn keep_error<T>(&mut self, poll: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        if let Poll::Ready(Err(e)) = &poll {
+            if self.failed.is_none() {
+                self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        poll
     }
 }
