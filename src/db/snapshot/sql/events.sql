@@ -16,6 +16,13 @@
 -- object by object gives a 'full' row.
 WITH
 h AS (SELECT age(($1::int8 % 4294967296)::text::xid) AS bound),
+-- pg_class's user rows, read once: how many there are, and those written since the horizon.
+relations AS MATERIALIZED (
+    SELECT count(*) AS n,
+           coalesce(array_agg(c.oid) FILTER (WHERE age(c.xmin) <= (SELECT bound FROM h)),
+                    '{}') AS fresh
+    FROM pg_class c WHERE c.oid >= 16384
+),
 log AS MATERIALIZED (
     DELETE FROM _packit_db_events.log
     RETURNING classid, objid, objsubid, dropped, command
@@ -41,7 +48,7 @@ changed AS (
                           WHERE d.dropped AND d.classid = l.classid AND d.objid = l.objid
                             AND d.objsubid = 0)
         UNION ALL
-        SELECT 'pg_class', c.oid::text, 'pg_class'::regclass::oid, c.oid
-        FROM pg_class c WHERE c.oid >= 16384 AND age(c.xmin) <= (SELECT bound FROM h)
+        SELECT 'pg_class', f.oid::text, 'pg_class'::regclass::oid, f.oid
+        FROM relations r, unnest(r.fresh) AS f(oid)
     ) x
 ),

@@ -1,7 +1,7 @@
 -- The rows of the event-log change marker only (see events.sql): the number of pg_class user rows,
 -- the dropped objects, and the commands it cannot follow.
 UNION ALL
-SELECT 'count', 'pg_class', count(*)::text, NULL, NULL FROM pg_class WHERE oid >= 16384
+SELECT 'count', 'pg_class', r.n::text, NULL, NULL FROM relations r
 UNION ALL
 SELECT DISTINCT 'dropped', l.classid::regclass::text, l.objid::text,
        CASE WHEN l.objsubid <> 0 THEN 'column' END, NULL::text[]
