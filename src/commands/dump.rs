@@ -84,19 +84,15 @@ async fn run(engine: &Engine, config: &Config, args: &DumpArgs) -> Result<(), Er
     let work = async {
         if to_stdout {
             let mut stdout = tokio::io::stdout();
-            let bytes = stream_dump(
+            // stream_dump flushes what it writes into.
+            return stream_dump(
                 &admin,
                 &database,
                 args.format,
                 &inside,
                 (&mut stdout, "standard output"),
             )
-            .await?;
-            stdout
-                .flush()
-                .await
-                .map_err(|e| write_error("standard output", &e))?;
-            return Ok::<u64, Error>(bytes);
+            .await;
         }
         let display = out_path.display().to_string();
         match std::fs::metadata(&out_path) {
@@ -115,16 +111,14 @@ async fn run(engine: &Engine, config: &Config, args: &DumpArgs) -> Result<(), Er
                     .open(&out_path)
                     .await
                     .map_err(|e| write_error(&display, &e))?;
-                let bytes = stream_dump(
+                return stream_dump(
                     &admin,
                     &database,
                     args.format,
                     &inside,
                     (&mut out, &display),
                 )
-                .await?;
-                out.flush().await.map_err(|e| write_error(&display, &e))?;
-                return Ok(bytes);
+                .await;
             }
             _ => {}
         }

@@ -416,9 +416,37 @@ pub(crate) async fn run_file(
     settings: &[(&str, &str)],
 ) -> Result<(), String> {
     let result = if no_transaction {
-        run_statements_as_usual(conn, &file.sql, settings)
+        let session = |e: sqlx::Error, when: &str| {
+            format!(
+                "{}: the session settings could not be set {when} it ({e}); the connection \
+                 is probably lost: run the command again",
+                file.path.display()
+            )
+        };
+        let defaults: String = settings
+            .iter()
+            .map(|(name, _)| format!("SET {name} TO DEFAULT;"))
+            .collect();
+        let again: String = settings
+            .iter()
+            .map(|(name, value)| format!("SET {name} = {};", quote_literal(value)))
+            .collect();
+        if !settings.is_empty() {
+            sqlx::raw_sql(&defaults)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| session(e, "back to their defaults before"))?;
+        }
+        let ran = run_statements(conn, &file.sql)
             .await
-            .map_err(|(e, offset)| (e, signed(offset)))
+            .map_err(|(e, offset, _)| (e, signed(offset)));
+        if !settings.is_empty() {
+            let restored = sqlx::raw_sql(&again).execute(&mut *conn).await;
+            if let (Ok(()), Err(e)) = (&ran, restored) {
+                return Err(session(e, "again after"));
+            }
+        }
+        ran
     } else {
         let start = transaction_start(settings);
         let query = format!("{start}{}\n;COMMIT;", file.sql);
@@ -448,39 +476,6 @@ fn transaction_start(settings: &[(&str, &str)]) -> String {
         start.push_str(&format!("SET LOCAL {name} TO DEFAULT;"));
     }
     start
-}
-
-/// [`run_statements`] with `settings` at their defaults (see [`run_file`]). On
-/// failure: the error and the character offset in `sql` of the failing statement (0 for a
-/// failure to reset or restore the settings).
-async fn run_statements_as_usual(
-    conn: &mut PgConnection,
-    sql: &str,
-    settings: &[(&str, &str)],
-) -> Result<(), (sqlx::Error, usize)> {
-    if settings.is_empty() {
-        return run_statements(conn, sql)
-            .await
-            .map_err(|(e, at, _)| (e, at));
-    }
-    let defaults: String = settings
-        .iter()
-        .map(|(name, _)| format!("SET {name} TO DEFAULT;"))
-        .collect();
-    sqlx::raw_sql(&defaults)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| (e, 0))?;
-    let result = run_statements(conn, sql)
-        .await
-        .map_err(|(e, at, _)| (e, at));
-    let again: String = settings
-        .iter()
-        .map(|(name, value)| format!("SET {name} = {};", quote_literal(value)))
-        .collect();
-    let restored = sqlx::raw_sql(&again).execute(&mut *conn).await;
-    result?;
-    restored.map(|_| ()).map_err(|e| (e, 0))
 }
 
 /// A character offset as the signed shift `describe` takes.
