@@ -462,7 +462,12 @@ impl State {
     }
 
     /// Which units the marker says may have changed, given the current keys when rows were
-    /// deleted (`NeedKeys` without them); updates the keys seen.
+    /// deleted (`NeedKeys` without them); updates the keys seen once the plan is final.
+    ///
+    /// Nothing is changed before that: after `NeedKeys`, the caller plans the same marker again
+    /// with the keys, and a key forgotten in the first call would lose the unit of an object
+    /// the marker names as dropped (a type dropped by a down whose table rewrite also dropped a
+    /// TOAST table: the type stayed in the snapshot).
     fn plan(&mut self, marker: &Marker, current: Option<&Keys>) -> Plan {
         if let Some(reason) = marker.whole.first() {
             return Plan::Whole(format!("changed: {reason}"));
@@ -483,6 +488,8 @@ impl State {
             }
         }
         let mut deleted_units: BTreeSet<String> = BTreeSet::new();
+        // Keys seen before whose rows are gone, forgotten once the plan is final.
+        let mut forgotten: HashMap<String, HashSet<String>> = HashMap::new();
         // Dropped objects the event marker names: their units are known from the keys seen (a
         // key not seen is of an object created since, which no snapshot holds; a catalog
         // without keys, pg_attrdef, is followed through its table's command).
@@ -490,26 +497,32 @@ impl State {
             if WHOLE_ON_DELETE.contains(&catalog.as_str()) && !column {
                 return Plan::Whole(format!("rows of {catalog} deleted"));
             }
-            let Some(seen) = self.keys.get_mut(catalog) else {
+            let Some(seen) = self.keys.get(catalog) else {
                 continue;
             };
-            let unit = if *column {
-                seen.get(key).cloned()
-            } else {
-                seen.remove(key)
-            };
-            deleted_units.extend(unit);
+            if let Some(unit) = seen.get(key) {
+                deleted_units.insert(unit.clone());
+                if !column {
+                    forgotten
+                        .entry(catalog.clone())
+                        .or_default()
+                        .insert(key.clone());
+                }
+            }
         }
         for (catalog, &count) in &marker.counts {
-            let Some(seen) = self.keys.get_mut(catalog) else {
+            let Some(seen) = self.keys.get(catalog) else {
                 return Plan::Whole(format!("a catalog not seen before: {catalog}"));
             };
+            let gone = forgotten.get(catalog);
+            let still_seen =
+                |key: &str| seen.contains_key(key) && gone.is_none_or(|g| !g.contains(key));
             // The rows there now are the ones seen before that were not deleted, and the
             // changed ones (a new row has a new xmin).
             let new = changed_keys
                 .get(catalog.as_str())
-                .map_or(0, |c| c.iter().filter(|k| !seen.contains_key(**k)).count());
-            let union = seen.len() + new;
+                .map_or(0, |c| c.iter().filter(|k| !still_seen(k)).count());
+            let union = seen.len() - gone.map_or(0, HashSet::len) + new;
             if count > union {
                 return Plan::Whole(format!("a row of {catalog} appeared unchanged"));
             }
@@ -526,14 +539,23 @@ impl State {
                 .get(catalog)
                 .map(|keys| keys.iter().map(String::as_str).collect())
                 .unwrap_or_default();
-            let deleted: Vec<String> = seen
-                .keys()
-                .filter(|k| !now.contains(k.as_str()))
-                .cloned()
+            let deleted: Vec<(&String, &String)> = seen
+                .iter()
+                .filter(|(key, _)| still_seen(key) && !now.contains(key.as_str()))
                 .collect();
-            for key in deleted {
-                if let Some(unit) = seen.remove(&key) {
-                    deleted_units.insert(unit);
+            for (key, unit) in deleted {
+                deleted_units.insert(unit.clone());
+                forgotten
+                    .entry(catalog.clone())
+                    .or_default()
+                    .insert(key.clone());
+            }
+        }
+        // The plan is final: the keys seen follow.
+        for (catalog, keys) in forgotten {
+            if let Some(seen) = self.keys.get_mut(&catalog) {
+                for key in keys {
+                    seen.remove(&key);
                 }
             }
         }

@@ -178,6 +178,36 @@ fn dropped_objects_re_read_the_units_they_belonged_to() {
 }
 
 #[test]
+fn a_dropped_object_survives_a_plan_that_needs_the_keys_first() {
+    // A down changes a column's type back (the rewrite drops the TOAST table 21 the up's
+    // rewrite made, unreported) and drops enum type 30 with its array type 29: the pg_class
+    // count is one short, so the keys are read and the marker planned again. The second plan
+    // must still know that type 30 was unit t30.
+    let mut s = state(&[
+        ("pg_class", &[("10", "r10"), ("21", "-")]),
+        ("pg_type", &[("30", "t30")]),
+    ]);
+    let m = Marker {
+        counts: HashMap::from([("pg_class".to_string(), 2)]),
+        changed: vec![
+            ("pg_class".into(), Some("10".into()), "r10".into()),
+            ("pg_class".into(), Some("22".into()), "-".into()),
+        ],
+        ..dropped(&[("pg_type", "29", false), ("pg_type", "30", false)])
+    };
+    assert_eq!(s.plan(&m, None), Plan::NeedKeys);
+    assert!(
+        s.keys["pg_type"].contains_key("30"),
+        "nothing forgotten before the plan is final"
+    );
+    let current = Keys::from([("pg_class".to_string(), vec!["10".into(), "22".into()])]);
+    assert_eq!(s.plan(&m, Some(&current)), partial(&["r10", "t30"]));
+    assert!(!s.keys["pg_type"].contains_key("30"));
+    assert!(!s.keys["pg_class"].contains_key("21"));
+    assert_eq!(s.keys["pg_class"]["22"], "-");
+}
+
+#[test]
 fn a_dropped_schema_or_function_makes_a_whole_snapshot() {
     for catalog in ["pg_namespace", "pg_proc"] {
         let mut s = state(&[(catalog, &[("20", "f20")])]);
