@@ -7,6 +7,9 @@
 //! S(i-1) or S(i) over what changed since their marks only. A failure does not end the run:
 //! the scratch database is rebuilt up to that migration and the check goes on, so one run
 //! reports every broken migration of a long history.
+//!
+//! Each scratch database holds the layout's tracking table, empty, as a real database of that
+//! layout does: a migration may read it or attach a trigger to it. The check never writes to it.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -25,6 +28,7 @@ use crate::migrations::cluster::cluster_wide_statement;
 use crate::migrations::error::MigrateError;
 use crate::migrations::runner::run_file;
 use crate::migrations::source::{Layout, Migration, MigrationFile, MigrationSet, Version};
+use crate::migrations::tracking;
 
 /// What the checker needs from the scratch database's owner.
 pub trait ScratchDatabase: Send {
@@ -272,6 +276,7 @@ async fn check_share(
     let set = run.set;
     let options = run.options;
     let Lane { mut conn, scratch } = lane;
+    tracking::ensure(&mut conn, set.layout).await?;
     // Bring the scratch database to S(share.start - 1) without checks.
     for (i, m) in set.migrations[..share.start].iter().enumerate() {
         if let Some(broken) = run.stopped_before(share.start) {
@@ -795,6 +800,7 @@ async fn rebuild(
     scratch: &mut dyn ScratchDatabase,
 ) -> Result<Result<PgConnection, String>, MigrateError> {
     let mut conn = scratch.reset().await?;
+    tracking::ensure(&mut conn, set.layout).await?;
     for m in &set.migrations[..=index] {
         if let Err(message) = run_user_file(&mut conn, &m.up, m.no_transaction).await {
             return Ok(Err(message));

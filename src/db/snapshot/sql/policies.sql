@@ -11,7 +11,7 @@ SELECT 'policy', r.qname || '.' || quote_ident(p.polname),
              'using', pg_get_expr(p.polqual, p.polrelid),
              'with_check', pg_get_expr(p.polwithcheck, p.polrelid)],
        dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'r' || r.oid
-FROM rel r
+FROM attached r
 CROSS JOIN LATERAL (SELECT * FROM pg_policy p WHERE p.polrelid = r.oid OFFSET 0) p
 LEFT JOIN LATERAL (
     SELECT d.description FROM pg_description d

@@ -4,7 +4,7 @@ SELECT 'rule', r.qname || '.' || quote_ident(w.rulename),
              'enabled', CASE w.ev_enabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled'
                                           WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END],
        dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'r' || r.oid
-FROM rel r
+FROM attached r
 CROSS JOIN LATERAL (
     SELECT w.oid, w.rulename, w.ev_enabled FROM pg_rewrite w
     WHERE w.ev_class = r.oid AND w.rulename <> '_RETURN'

@@ -50,4 +50,16 @@ fn AS (
     CROSS JOIN LATERAL (SELECT * FROM pg_proc p WHERE p.oid = u.oid OFFSET 0) p
     JOIN nsp ON nsp.oid = p.pronamespace
     WHERE p.oid >= 16384
+),
+-- The relations whose triggers, rules and policies are shown: the user's, and the migration
+-- tracking tables, which are hidden themselves but may carry objects a migration attaches to
+-- them (a trigger that forbids another migration tool) and that are compared like any other.
+attached AS (
+    SELECT r.oid, r.qname FROM rel r
+    UNION ALL
+    SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+    FROM tracking t
+    JOIN pg_class c ON c.oid = t.oid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE t.oid = ANY ($1::oid[])
 )

@@ -4,7 +4,7 @@ SELECT 'trigger', r.qname || '.' || quote_ident(t.tgname),
              'enabled', CASE t.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled'
                                          WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END],
        dc.description, NULL::aclitem[], NULL::"char", 0::oid, NULL::oid, 'r' || r.oid
-FROM rel r
+FROM attached r
 CROSS JOIN LATERAL (
     SELECT t.oid, t.tgname, t.tgenabled FROM pg_trigger t
     WHERE t.tgrelid = r.oid AND NOT t.tgisinternal
