@@ -253,6 +253,11 @@ pub struct TestDowngradeCli {
     /// roles, tablespaces or databases].
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
+    /// The verification mode (hidden; for the test suite and scripts/check-real-histories.sh):
+    /// every file committed on its own, every partial snapshot compared with a whole one, and
+    /// every verdict with `pg_dump --schema-only`; a divergence is an error.
+    #[arg(long, hide = true, env = "PACKIT_DB_VERIFY", value_parser = clap::builder::BoolishValueParser::new())]
+    pub verify: bool,
 }
 
 /// The validated arguments of `test-downgrade`.
@@ -271,6 +276,7 @@ pub fn test_downgrade_args(cli: TestDowngradeCli) -> TestDowngradeArgs {
         ignore_column_order: cli.ignore_column_order,
         timeout: cli.timeout,
         jobs: cli.jobs.map(usize::from),
+        verify: cli.verify,
     }
 }
 

@@ -101,6 +101,7 @@ async fn verify_new(config: &Config, version: &Version) -> Result<i32, Error> {
         isolated: false,
         require_down: false,
         ignore_column_order: false,
+        verify: false,
         timeout: Duration::from_secs(60),
         jobs: Some(1),
     };

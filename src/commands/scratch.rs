@@ -12,7 +12,7 @@ use futures_util::future::{join_all, BoxFuture};
 use rand::distr::{Alphanumeric, SampleString};
 use sqlx::{Connection, PgConnection};
 
-use crate::commands::admin::superuser_psql;
+use crate::commands::admin::{superuser_psql, superuser_request};
 use crate::config::EnvStyle;
 use crate::db::snapshot::READER_SETTINGS;
 use crate::db::{quote_ident, quote_literal, ConnectionInfo};
@@ -248,6 +248,36 @@ impl ScratchDatabase for Scratch<'_> {
             self.remove().await?;
             self.create_database().await?;
             self.connect().await
+        })
+    }
+
+    fn schema_dump(&mut self) -> BoxFuture<'_, Result<String, MigrateError>> {
+        Box::pin(async move {
+            // The container's own pg_dump (the server's version), as the superuser, so that
+            // every object can be read whoever owns it.
+            let cmd = ["pg_dump", "--schema-only", "--no-password"]
+                .map(String::from)
+                .to_vec();
+            let request = superuser_request(self.style, &self.app.user, &self.name, cmd);
+            let out = self
+                .engine
+                .exec_capture(&self.container, request, None)
+                .await
+                .map_err(|e| {
+                    MigrateError::Blocked(format!(
+                        "cannot dump scratch database {}: {e}",
+                        self.name
+                    ))
+                })?;
+            if out.code != 0 {
+                return Err(MigrateError::Blocked(format!(
+                    "pg_dump of scratch database {} failed: {}",
+                    self.name, out.stderr
+                )));
+            }
+            String::from_utf8(out.stdout).map_err(|_| {
+                MigrateError::Blocked(format!("pg_dump of {} is not UTF-8", self.name))
+            })
         })
     }
 }

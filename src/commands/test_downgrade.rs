@@ -42,6 +42,8 @@ pub struct TestDowngradeArgs {
     /// Scratch databases to check on at once (`--jobs`); `None`: one per core, at most four,
     /// with at least twenty migrations each.
     pub jobs: Option<usize>,
+    /// The verification mode (`--verify`, `PACKIT_DB_VERIFY`).
+    pub verify: bool,
 }
 
 /// Which migrations, as given on the command line.
@@ -158,6 +160,7 @@ async fn check_in(
     let options = CheckOptions {
         require_down: args.require_down,
         ignore_column_order: args.ignore_column_order,
+        verify: args.verify,
     };
     let human = args.format == Format::Human;
     let mut print = move |c: &MigrationCheck| {

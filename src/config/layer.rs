@@ -47,8 +47,8 @@ pub(crate) const KNOWN_ENV_VARS: [&str; 14] = [
 ];
 
 /// `PACKIT_DB_*` variables read outside the configuration (not errors, not settings):
-/// `PACKIT_DB_LOG` is the tracing filter.
-pub(crate) const OTHER_ENV_VARS: [&str; 1] = ["PACKIT_DB_LOG"];
+/// `PACKIT_DB_LOG` is the tracing filter, `PACKIT_DB_VERIFY` test-downgrade's verification mode.
+pub(crate) const OTHER_ENV_VARS: [&str; 2] = ["PACKIT_DB_LOG", "PACKIT_DB_VERIFY"];
 
 /// The prefix of packit-db's environment variables.
 pub(crate) const ENV_PREFIX: &str = "PACKIT_DB_";

@@ -10,6 +10,7 @@ pub mod split;
 mod status;
 pub mod templates;
 mod tracking;
+pub mod verify;
 
 pub use error::{locate, FilePosition, MigrateError};
 pub use runner::{lock_id, read_status, DownTarget, Event, Session};

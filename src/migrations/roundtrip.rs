@@ -26,14 +26,17 @@ use crate::db::snapshot::{
 };
 use crate::migrations::cluster::cluster_wide_statement;
 use crate::migrations::error::MigrateError;
-use crate::migrations::runner::run_file;
+use crate::migrations::runner::{run_file, run_file_in_open_transaction};
 use crate::migrations::source::{Layout, Migration, MigrationFile, MigrationSet, Version};
-use crate::migrations::tracking;
+use crate::migrations::split::controls_its_transaction;
+use crate::migrations::{tracking, verify};
 
 /// What the checker needs from the scratch database's owner.
 pub trait ScratchDatabase: Send {
     /// Drops and re-creates the scratch database, empty; returns a connection to it.
     fn reset(&mut self) -> BoxFuture<'_, Result<PgConnection, MigrateError>>;
+    /// The scratch database's `pg_dump --schema-only` (for the verification mode).
+    fn schema_dump(&mut self) -> BoxFuture<'_, Result<String, MigrateError>>;
 }
 
 /// Which migrations to check.
@@ -54,6 +57,9 @@ pub struct CheckOptions {
     pub require_down: bool,
     /// A difference in column order only is accepted.
     pub ignore_column_order: bool,
+    /// The verification mode: every file committed, and every snapshot and verdict checked
+    /// against a whole snapshot and the database's `pg_dump --schema-only`.
+    pub verify: bool,
 }
 
 /// The result of one migration.
@@ -301,6 +307,15 @@ async fn check_share(
     // One tracker per connection: a rebuilt scratch database starts a new one.
     let mut tracker = Tracker::with_event_log();
     refresh(&mut tracker, &mut conn).await?;
+    // The verification mode's dumps of S(i-1) and S(i).
+    let mut dumps = match options.verify {
+        true => Some(Dumps {
+            before: verified_dump(&mut tracker, &mut conn, scratch, "before the first check")
+                .await?,
+            after_up: Vec::new(),
+        }),
+        false => None,
+    };
     // S(i-1): the state the next down must restore.
     let mut before = tracker.mark();
     let mut index = share.start;
@@ -326,58 +341,49 @@ async fn check_share(
             break;
         }
         refresh(&mut tracker, &mut conn).await?;
+        if let Some(dumps) = dumps.as_mut() {
+            let what = format!("after the up of {}", m.name());
+            dumps.after_up = verified_dump(&mut tracker, &mut conn, scratch, &what).await?;
+        }
         let after_up = tracker.mark();
         let mut needs_rebuild = false;
         match (&m.down, m.down_is_empty()) {
             (Some(down), false) => {
-                match run_user_file(&mut conn, down, m.down_no_transaction()).await {
-                    Err(message) => {
-                        result.problems.push(Problem {
-                            step: Step::DownFailed,
-                            message: Some(message),
-                            changes: Vec::new(),
-                        });
-                        needs_rebuild = true;
-                    }
-                    Ok(()) => {
-                        refresh(&mut tracker, &mut conn).await?;
-                        let difference = diff_since(&tracker, before);
-                        classify_down(&difference, options, &mut result);
-                        match run_user_file(&mut conn, &m.up, m.no_transaction).await {
-                            Err(message) => {
-                                result.problems.push(Problem {
-                                    step: Step::UpNotReapplicable,
-                                    message: Some(message),
-                                    changes: Vec::new(),
-                                });
-                                needs_rebuild = true;
-                            }
-                            Ok(()) => {
-                                refresh(&mut tracker, &mut conn).await?;
-                                let difference = diff_since(&tracker, after_up);
-                                let real = if options.ignore_column_order {
-                                    difference.without_column_order()
-                                } else {
-                                    difference
-                                };
-                                if !real.is_empty() {
-                                    result.problems.push(Problem {
-                                        step: Step::UpNotIdentical,
-                                        message: None,
-                                        changes: lines(&real),
-                                    });
-                                    needs_rebuild = true;
-                                }
-                            }
-                        }
-                        if result
-                            .problems
-                            .iter()
-                            .any(|p| p.step != Step::UpNotIdentical)
-                        {
-                            needs_rebuild = true;
+                let mut how = if options.verify || !one_transaction_fits(m, down) {
+                    RoundTrip::Committed
+                } else {
+                    RoundTrip::OneTransaction
+                };
+                loop {
+                    // A match, not `map`: a closure cannot reborrow `scratch` in a loop.
+                    #[allow(clippy::manual_map)]
+                    let verification = match dumps.as_mut() {
+                        Some(d) => Some((&mut *scratch as &mut dyn ScratchDatabase, d)),
+                        None => None,
+                    };
+                    let state = down_and_up_again(
+                        &mut conn,
+                        &mut tracker,
+                        m,
+                        down,
+                        (before, after_up),
+                        how,
+                        options,
+                        &mut result,
+                        verification,
+                    )
+                    .await?;
+                    match state {
+                        State::Known => {}
+                        State::Unknown => needs_rebuild = true,
+                        State::RetryCommitted => {
+                            // The transaction could not commit (a deferred constraint):
+                            // check again with each file committed, as it would run.
+                            how = RoundTrip::Committed;
+                            continue;
                         }
                     }
+                    break;
                 }
             }
             (down, _) => {
@@ -423,6 +429,15 @@ async fn check_share(
                 }
             }
             refresh(&mut tracker, &mut conn).await?;
+            if let Some(dumps) = dumps.as_mut() {
+                let what = format!("after rebuilding up to {}", m.name());
+                dumps.before = verified_dump(&mut tracker, &mut conn, scratch, &what).await?;
+            }
+        } else if let Some(dumps) = dumps.as_mut() {
+            if result.outcome == Outcome::Irreversible || result.problems.is_empty() {
+                // Irreversible (nothing ran) or passed: the state is S(i), as dumped.
+                dumps.before = std::mem::take(&mut dumps.after_up);
+            }
         }
         // After a pass, the state is S(i) again (up re-applied identically, or accepted as
         // differing in column order only).
@@ -432,6 +447,182 @@ async fn check_share(
         index += 1;
     }
     Ok(())
+}
+
+/// How a migration's down and its second up run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RoundTrip {
+    /// Both in one transaction, rolled back when the check fails (the database is at S(i) again
+    /// at once) and committed when it passes.
+    OneTransaction,
+    /// Each file in its own transaction (or none), as `migrate` runs them; a failure leaves the
+    /// database in a state that only a rebuild can undo.
+    Committed,
+}
+
+/// The database's state after a round trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// S(i), the state after the first up (or one differing from it in column order only,
+    /// accepted), and the tracker's snapshot is of it.
+    Known,
+    /// Unknown: the scratch database must be rebuilt up to the migration.
+    Unknown,
+    /// The transaction could not commit: nothing is reported, and the database and the tracker
+    /// are at S(i) again; check again with each file committed.
+    RetryCommitted,
+}
+
+/// Whether a migration's down and second up can run in one transaction that is rolled back:
+/// both run in a transaction, and neither controls it nor sets what lasts until it ends (which
+/// would leak from the down into the second up).
+fn one_transaction_fits(m: &Migration, down: &MigrationFile) -> bool {
+    !m.no_transaction
+        && !m.down_no_transaction()
+        && !controls_its_transaction(&m.up.sql)
+        && !controls_its_transaction(&down.sql)
+}
+
+/// Applies down(i), compares with S(i-1) (`marks.0`), applies up(i) again and compares with
+/// S(i) (`marks.1`), recording what differs in `result`.
+#[allow(clippy::too_many_arguments)]
+async fn down_and_up_again(
+    conn: &mut PgConnection,
+    tracker: &mut Tracker,
+    m: &Migration,
+    down: &MigrationFile,
+    (before, after_up): (Mark, Mark),
+    how: RoundTrip,
+    options: &CheckOptions,
+    result: &mut MigrationCheck,
+    mut verification: Option<(&mut dyn ScratchDatabase, &mut Dumps)>,
+) -> Result<State, MigrateError> {
+    let outer = how == RoundTrip::OneTransaction;
+    if outer {
+        execute(conn, "BEGIN").await?;
+    }
+    match run_step(conn, down, m.down_no_transaction(), outer).await {
+        Err(message) => {
+            result.problems.push(Problem {
+                step: Step::DownFailed,
+                message: Some(message),
+                changes: Vec::new(),
+            });
+        }
+        Ok(()) => {
+            refresh(tracker, conn).await?;
+            let difference = diff_since(tracker, before);
+            if let Some((scratch, dumps)) = verification.as_mut() {
+                let what = format!("after the down of {}", m.name());
+                let dump = verified_dump(tracker, conn, &mut **scratch, &what).await?;
+                verify::verdict_agrees(&what, !difference.is_empty(), &dumps.before, &dump)?;
+            }
+            classify_down(&difference, options, result);
+            match run_step(conn, &m.up, m.no_transaction, outer).await {
+                Err(message) => {
+                    result.problems.push(Problem {
+                        step: Step::UpNotReapplicable,
+                        message: Some(message),
+                        changes: Vec::new(),
+                    });
+                }
+                Ok(()) => {
+                    refresh(tracker, conn).await?;
+                    let difference = diff_since(tracker, after_up);
+                    if let Some((scratch, dumps)) = verification.as_mut() {
+                        let what = format!("after the second up of {}", m.name());
+                        let dump = verified_dump(tracker, conn, &mut **scratch, &what).await?;
+                        verify::verdict_agrees(
+                            &what,
+                            !difference.is_empty(),
+                            &dumps.after_up,
+                            &dump,
+                        )?;
+                        // The state now, for the next migration if this one passes.
+                        dumps.after_up = dump;
+                    }
+                    let real = if options.ignore_column_order {
+                        difference.without_column_order()
+                    } else {
+                        difference
+                    };
+                    if !real.is_empty() {
+                        result.problems.push(Problem {
+                            step: Step::UpNotIdentical,
+                            message: None,
+                            changes: lines(&real),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    // The second up gave S(i) again only when nothing but an accepted column order differs.
+    let passed = result.problems.is_empty();
+    if !outer {
+        return Ok(if passed { State::Known } else { State::Unknown });
+    }
+    if passed {
+        if execute(conn, "COMMIT").await.is_ok() {
+            return Ok(State::Known);
+        }
+        let _ = execute(conn, "ROLLBACK").await;
+        tracker.roll_back_to(after_up);
+        refresh(tracker, conn).await?;
+        result.outcome = Outcome::Passed;
+        result.note = None;
+        return Ok(State::RetryCommitted);
+    }
+    execute(conn, "ROLLBACK").await?;
+    // Back at S(i): the tracker forgets what it saw inside.
+    tracker.roll_back_to(after_up);
+    refresh(tracker, conn).await?;
+    Ok(State::Known)
+}
+
+/// Runs a file of the round trip: in the open transaction, or as `migrate` would.
+async fn run_step(
+    conn: &mut PgConnection,
+    file: &MigrationFile,
+    no_transaction: bool,
+    in_open_transaction: bool,
+) -> Result<(), String> {
+    if in_open_transaction {
+        run_file_in_open_transaction(conn, file, &READER_SETTINGS).await
+    } else {
+        run_user_file(conn, file, no_transaction).await
+    }
+}
+
+/// The normalised schema dumps of the verification mode.
+struct Dumps {
+    /// Of S(i-1).
+    before: Vec<String>,
+    /// Of S(i) (after the second up, once it ran).
+    after_up: Vec<String>,
+}
+
+/// Verification mode: checks the tracker's snapshot against a whole one, and returns the
+/// database's normalised `pg_dump`.
+async fn verified_dump(
+    tracker: &mut Tracker,
+    conn: &mut PgConnection,
+    scratch: &mut dyn ScratchDatabase,
+    what: &str,
+) -> Result<Vec<String>, MigrateError> {
+    verify::incremental_equals_whole(tracker, conn, what).await?;
+    Ok(verify::normalise_dump(&scratch.schema_dump().await?))
+}
+
+async fn execute(conn: &mut PgConnection, sql: &str) -> Result<(), MigrateError> {
+    sqlx::raw_sql(sql)
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(|source| MigrateError::Database {
+            action: format!("run {sql} on the scratch database"),
+            source,
+        })
 }
 
 /// Puts the lanes' results in migration order, hands each to the caller as soon as all before

@@ -468,6 +468,37 @@ pub(crate) async fn run_file(
     })
 }
 
+/// Runs a migration file inside the transaction the connection is already in, as `run_file`
+/// runs one in its own (`settings` at their defaults for the file's statements, then set again
+/// for the session's own queries, all `SET LOCAL`); commits nothing. On error the transaction is
+/// left aborted, for the caller to roll back.
+pub(crate) async fn run_file_in_open_transaction(
+    conn: &mut PgConnection,
+    file: &MigrationFile,
+    settings: &[(&str, &str)],
+) -> Result<(), String> {
+    let start: String = settings
+        .iter()
+        .map(|(name, _)| format!("SET LOCAL {name} TO DEFAULT;"))
+        .collect();
+    let again: String = settings
+        .iter()
+        .map(|(name, value)| format!("SET LOCAL {name} = {};", quote_literal(value)))
+        .collect();
+    let query = format!("{start}{}\n;{again}", file.sql);
+    sqlx::raw_sql(&query)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            let (message, position, _) = describe(&e, file, -signed(start.chars().count()));
+            let at = position
+                .map(|p| format!(":{}:{}", p.line, p.column))
+                .unwrap_or_default();
+            format!("{}{at}: {message}", file.path.display())
+        })
+}
+
 /// What `run_file` sends before a file's text in a transaction (no newline: line
 /// numbers stay the file's).
 fn transaction_start(settings: &[(&str, &str)]) -> String {

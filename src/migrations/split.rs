@@ -62,6 +62,11 @@ fn push<'a>(sql: &'a str, start: usize, end: usize, out: &mut Vec<Statement<'a>>
 
 /// Whether `text` holds anything besides whitespace and comments.
 pub fn has_code(text: &str) -> bool {
+    code_start(text).is_some()
+}
+
+/// Where the first thing besides whitespace and comments starts in `text`.
+fn code_start(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -74,10 +79,51 @@ pub fn has_code(text: &str) -> bool {
                     .map_or(bytes.len(), |p| i + p + 1);
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
-            _ => return true,
+            _ => return Some(i),
         }
     }
-    false
+    None
+}
+
+/// Whether a file's statements end, start or name its transaction (`COMMIT`, `BEGIN`,
+/// `SAVEPOINT`, ...), or set something that lasts until the transaction ends (`SET LOCAL`,
+/// `SET CONSTRAINTS`, `SET TRANSACTION`, `set_config(..., true)`): such a file behaves
+/// differently when another file runs in the same transaction after it. Textual, and finds too
+/// much rather than too little (`set_config` anywhere counts).
+pub fn controls_its_transaction(sql: &str) -> bool {
+    const STARTS: [&str; 12] = [
+        "BEGIN",
+        "COMMIT",
+        "END",
+        "ROLLBACK",
+        "ABORT",
+        "START TRANSACTION",
+        "SAVEPOINT",
+        "RELEASE",
+        "PREPARE TRANSACTION",
+        "SET LOCAL",
+        "SET CONSTRAINTS",
+        "SET TRANSACTION",
+    ];
+    if sql.to_ascii_lowercase().contains("set_config") {
+        return true;
+    }
+    split(sql).iter().any(|statement| {
+        let Some(start) = code_start(statement.text) else {
+            return false;
+        };
+        let words: Vec<String> = statement.text[start..]
+            .split_whitespace()
+            .take(2)
+            .map(str::to_ascii_uppercase)
+            .collect();
+        let head = words.join(" ");
+        STARTS.iter().any(|s| {
+            head == *s
+                || head.starts_with(&format!("{s} "))
+                || (!s.contains(' ') && words.first().is_some_and(|w| w == s))
+        })
+    })
 }
 
 fn is_ident_byte(b: Option<u8>) -> bool {
@@ -158,6 +204,30 @@ mod tests {
             .into_iter()
             .map(|s| s.text.trim().to_string())
             .collect()
+    }
+
+    #[test]
+    fn transaction_control_is_found_at_the_start_of_statements_only() {
+        for sql in [
+            "create table a (x int);\ncommit;",
+            "-- first\nBEGIN;\ncreate table a (x int);\nEND;",
+            "set local search_path = app; create table a (x int);",
+            "SET CONSTRAINTS ALL IMMEDIATE;",
+            "select set_config('search_path', 'app', true);",
+            "savepoint s; rollback to savepoint s;",
+            "/* note */ start transaction isolation level serializable;",
+        ] {
+            assert!(controls_its_transaction(sql), "{sql}");
+        }
+        for sql in [
+            "create table commits (begin_at int, \"end\" int);",
+            "create function f() returns void language plpgsql as $$ begin commit; end $$;",
+            "comment on table a is 'BEGIN; COMMIT;';",
+            "set search_path = app; -- not local",
+            "-- ROLLBACK\nselect 1;",
+        ] {
+            assert!(!controls_its_transaction(sql), "{sql}");
+        }
     }
 
     #[test]

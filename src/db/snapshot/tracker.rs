@@ -112,6 +112,8 @@ pub struct Tracker {
     state: Option<State>,
     stats: TrackerStats,
     source: Source,
+    /// Made with [`Tracker::with_event_log`].
+    wants_event_log: bool,
     journals: Journals,
 }
 
@@ -140,6 +142,9 @@ struct State {
     settings: String,
     extension_members: String,
     event_triggers: String,
+    /// The keys the latest plan changed, with the unit each had before (none: not seen), for
+    /// the marks to record.
+    key_changes: Vec<(String, String, Option<String>)>,
 }
 
 /// The keys of the user rows of each catalog whose rows can vanish alone.
@@ -191,6 +196,7 @@ impl Tracker {
     pub fn with_event_log() -> Tracker {
         Tracker {
             source: Source::EventLogWanted,
+            wants_event_log: true,
             ..Tracker::default()
         }
     }
@@ -214,6 +220,43 @@ impl Tracker {
         let state = self.state.as_ref()?;
         self.journals
             .changes_since(mark, &state.snapshot, &state.units)
+    }
+
+    /// Returns to the snapshot at `mark`, after the database itself went back to that state (a
+    /// transaction rolled back): puts back the units replaced and the keys changed since, and
+    /// forgets the mark and every later one. Where a whole snapshot was taken since, the next
+    /// snapshot is a whole one instead.
+    pub fn roll_back_to(&mut self, mark: Mark) {
+        let undo = self.journals.undo(mark);
+        let (Some(state), Some(undo)) = (self.state.as_mut(), undo) else {
+            tracing::debug!("rolled back past a whole snapshot: the next one is whole");
+            self.state = None;
+            if self.source == Source::Catalogs && self.wants_event_log {
+                // The log a migration dropped in the transaction is back.
+                self.source = Source::EventLogWanted;
+            }
+            return;
+        };
+        for (unit, objects) in undo.units {
+            for id in state.units.remove(&unit).unwrap_or_default() {
+                state.snapshot.objects.remove(&id);
+            }
+            if !objects.is_empty() {
+                state
+                    .units
+                    .insert(unit, objects.iter().map(|(id, _)| id.clone()).collect());
+                state.snapshot.objects.extend(objects);
+            }
+        }
+        for ((catalog, key), unit) in undo.keys {
+            let Some(seen) = state.keys.get_mut(&catalog) else {
+                continue;
+            };
+            match unit {
+                Some(unit) => seen.insert(key, unit),
+                None => seen.remove(&key),
+            };
+        }
     }
 
     /// Whether the change markers come from the event log.
@@ -270,6 +313,10 @@ impl Tracker {
         if plan == Plan::NeedKeys {
             let keys = read_keys(conn).await?;
             plan = state.plan(&marker, Some(&keys));
+        }
+        for (catalog, key, unit) in state.key_changes.drain(..) {
+            self.journals
+                .before_key_change(&catalog, &key, unit.as_ref());
         }
         match plan {
             Plan::Whole(reason) => {
@@ -367,6 +414,7 @@ impl Tracker {
             settings: marker.settings,
             extension_members: marker.extension_members,
             event_triggers: marker.event_triggers,
+            key_changes: Vec::new(),
         });
         self.stats.whole += 1;
         Ok(())
@@ -555,7 +603,8 @@ impl State {
         for (catalog, keys) in forgotten {
             if let Some(seen) = self.keys.get_mut(&catalog) {
                 for key in keys {
-                    seen.remove(&key);
+                    let old = seen.remove(&key);
+                    self.key_changes.push((catalog.clone(), key, old));
                 }
             }
         }
@@ -563,7 +612,10 @@ impl State {
         for (catalog, key, unit) in &marker.changed {
             dirty.insert(unit.clone());
             if let (Some(key), Some(seen)) = (key, self.keys.get_mut(catalog)) {
-                seen.insert(key.clone(), unit.clone());
+                let old = seen.insert(key.clone(), unit.clone());
+                if old.as_ref() != Some(unit) {
+                    self.key_changes.push((catalog.clone(), key.clone(), old));
+                }
             }
         }
         dirty.extend(marker.dependents.iter().cloned());

@@ -27,6 +27,18 @@ struct Journal {
     units: HashMap<String, Vec<(ObjectId, Attributes)>>,
     /// The whole snapshot at the mark, once a whole snapshot has replaced everything.
     whole: Option<Snapshot>,
+    /// The unit each catalog key changed since the mark had at the mark (none: unknown then).
+    keys: HashMap<(String, String), Option<String>>,
+}
+
+/// What a tracker must put back to return to a mark: the objects of every unit replaced since,
+/// and the units of every key changed since.
+#[derive(Debug)]
+pub(super) struct Undo {
+    /// Each unit's objects at the mark (none: the unit did not exist).
+    pub(super) units: HashMap<String, Vec<(ObjectId, Attributes)>>,
+    /// Each key's unit at the mark, by catalog and key (none: not known then).
+    pub(super) keys: HashMap<(String, String), Option<String>>,
 }
 
 impl Journals {
@@ -38,8 +50,34 @@ impl Journals {
             mark,
             units: HashMap::new(),
             whole: None,
+            keys: HashMap::new(),
         });
         mark
+    }
+
+    /// Closes a mark and every mark opened after it, and returns what was replaced since it;
+    /// `None` when a whole snapshot was taken since (the units at the mark are not known) or
+    /// the mark is not open.
+    pub(super) fn undo(&mut self, mark: Mark) -> Option<Undo> {
+        let at = self.open.iter().position(|j| j.mark == mark)?;
+        let journal = self.open.drain(at..).next()?;
+        if journal.whole.is_some() {
+            return None;
+        }
+        Some(Undo {
+            units: journal.units,
+            keys: journal.keys,
+        })
+    }
+
+    /// Records, for every open mark, the unit a catalog key had before it changes.
+    pub(super) fn before_key_change(&mut self, catalog: &str, key: &str, unit: Option<&String>) {
+        for journal in self.open.iter_mut().filter(|j| j.whole.is_none()) {
+            journal
+                .keys
+                .entry((catalog.to_string(), key.to_string()))
+                .or_insert_with(|| unit.cloned());
+        }
     }
 
     /// Forgets a mark.
@@ -77,6 +115,7 @@ impl Journals {
             };
             journal.whole = Some(at_mark);
             journal.units.clear();
+            journal.keys.clear();
         }
     }
 

@@ -26,6 +26,7 @@ fn state(keys: &[(&str, &[(&str, &str)])]) -> State {
         settings: "s".into(),
         extension_members: "4".into(),
         event_triggers: "e".into(),
+        key_changes: Vec::new(),
     }
 }
 
