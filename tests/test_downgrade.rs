@@ -700,7 +700,12 @@ fn the_verification_mode_finds_no_divergence_and_the_same_verdicts() {
                     &format!("migrations = \"{}\"", fixture(chain).display()),
                 );
                 let plain = p.run(&["test-downgrade", "--format", "json", "--jobs", "1"]);
-                assert_eq!(plain.status.code(), Some(code), "{chain}: {}", stderr(&plain));
+                assert_eq!(
+                    plain.status.code(),
+                    Some(code),
+                    "{chain}: {}",
+                    stderr(&plain)
+                );
                 let verified = p
                     .cmd(&["test-downgrade", "--format", "json", "--jobs", "1"])
                     .env("PACKIT_DB_VERIFY", "1")
@@ -739,7 +744,10 @@ fn rewrites_and_the_tracking_table_get_exact_verdicts() {
             assert_eq!(by_name(&r, "4_job_state")["outcome"], "passed", "{r}");
         }
         let r = json(&p.run(&["test-downgrade", "--format", "json"]));
-        assert_eq!(steps(by_name(&r, "2_drop_succeeded")), ["column-order-only"]);
+        assert_eq!(
+            steps(by_name(&r, "2_drop_succeeded")),
+            ["column-order-only"]
+        );
 
         p.reconfigure(
             &image_17(),
@@ -748,7 +756,11 @@ fn rewrites_and_the_tracking_table_get_exact_verdicts() {
         let out = p.run(&["test-downgrade", "--format", "json"]);
         assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
         let r = json(&out);
-        assert_eq!(by_name(&r, "2_forbid_other_tools")["outcome"], "passed", "{r}");
+        assert_eq!(
+            by_name(&r, "2_forbid_other_tools")["outcome"],
+            "passed",
+            "{r}"
+        );
         expect_broken(
             &r,
             "3_audit_tracking",

@@ -237,10 +237,14 @@ impl Tracker {
             }
             return;
         };
-        for (unit, objects) in undo.units {
-            for id in state.units.remove(&unit).unwrap_or_default() {
+        // Every unit's current objects out first, then the old ones in: an object can move
+        // between units (a view dropped and created again has a new OID).
+        for unit in undo.units.keys() {
+            for id in state.units.remove(unit).unwrap_or_default() {
                 state.snapshot.objects.remove(&id);
             }
+        }
+        for (unit, objects) in undo.units {
             if !objects.is_empty() {
                 state
                     .units

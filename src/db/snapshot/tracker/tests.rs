@@ -277,3 +277,61 @@ fn relation_kinds_come_from_the_marker_else_the_snapshot() {
         assert!(parts != 0 && parts < ALL_RELATION_PARTS, "{relkind}");
     }
 }
+
+#[test]
+fn rolling_back_puts_back_units_and_keys_even_when_an_object_moved_between_units() {
+    use super::Tracker;
+    let view = ObjectId::new(ObjectKind::View, "public.v".to_string());
+    let attrs = |definition: &str| {
+        crate::db::snapshot::Attributes::from([("definition".into(), definition.into())])
+    };
+    let mut s = state(&[("pg_class", &[("100", "r100")])]);
+    s.snapshot.objects.insert(view.clone(), attrs("old"));
+    s.units.insert("r100".into(), vec![view.clone()]);
+    let mut tracker = Tracker {
+        state: Some(s),
+        ..Tracker::default()
+    };
+    let mark = tracker.mark();
+
+    // In a transaction: the view is dropped and created again (OID 200) with another text.
+    let m = Marker {
+        counts: HashMap::from([("pg_class".to_string(), 1)]),
+        changed: vec![("pg_class".into(), Some("200".into()), "r200".into())],
+        ..marker(&[], &[])
+    };
+    let state = tracker.state.as_mut().unwrap();
+    let current = keys("pg_class", &["200"]);
+    assert_eq!(state.plan(&m, None), Plan::NeedKeys);
+    let plan = state.plan(&m, Some(&current));
+    assert_eq!(plan, partial(&["r100", "r200"]));
+    for (catalog, key, unit) in state.key_changes.drain(..) {
+        tracker
+            .journals
+            .before_key_change(&catalog, &key, unit.as_ref());
+    }
+    let state = tracker.state.as_mut().unwrap();
+    let dirty: BTreeSet<String> = ["r100".to_string(), "r200".to_string()].into();
+    tracker
+        .journals
+        .before_replacing(dirty.iter(), &state.snapshot, &state.units);
+    let mut read = Snapshot::default();
+    read.objects.insert(view.clone(), attrs("new"));
+    state.replace(
+        &dirty,
+        read,
+        HashMap::from([("r200".to_string(), vec![view.clone()])]),
+    );
+
+    // Rolled back: the view as it was, in its old unit, and the keys as they were, whichever
+    // unit is put back first.
+    tracker.roll_back_to(mark);
+    let state = tracker.state.as_ref().unwrap();
+    assert_eq!(state.snapshot.objects.get(&view), Some(&attrs("old")));
+    assert_eq!(state.units.get("r100"), Some(&vec![view.clone()]));
+    assert!(!state.units.contains_key("r200"));
+    assert_eq!(
+        state.keys["pg_class"],
+        HashMap::from([("100".to_string(), "r100".to_string())])
+    );
+}
