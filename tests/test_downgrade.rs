@@ -690,6 +690,7 @@ fn the_verification_mode_finds_no_divergence_and_the_same_verdicts() {
         ("broken", 8),
         ("regressions/enum_after_rewrite", 8),
         ("tracking-table", 8),
+        ("no-transaction", 8),
     ];
     for engine in engines() {
         for (image, tag) in [(image_17(), "v17"), (image_sclorg(), "vscl")] {
@@ -766,6 +767,38 @@ fn rewrites_and_the_tracking_table_get_exact_verdicts() {
             "3_audit_tracking",
             &["down-left-residue", "up-not-reapplicable"],
             "trigger public._sqlx_migrations.audit_tracking_left: added",
+        );
+    }
+}
+
+/// Migrations that cannot run in the check's outer transaction (no-transaction files, a file
+/// that commits) are checked after a copy of the scratch database is made, and a failure puts
+/// the copy back: the migrations after them are checked from the right state.
+#[test]
+fn failures_outside_a_transaction_come_back_from_a_checkpoint() {
+    for engine in engines() {
+        let p = project(&engine, "td-ckpt", &image_17(), &fixture("no-transaction"));
+        let out = p.run(&["test-downgrade", "--format", "json", "--jobs", "1"]);
+        assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+        let r = json(&out);
+        expect_broken(
+            &r,
+            "2_index_concurrently",
+            &["down-left-residue", "up-not-reapplicable"],
+            "index public.events_kind: added",
+        );
+        assert_eq!(by_name(&r, "3_good_after")["outcome"], "passed", "{r}");
+        expect_broken(
+            &r,
+            "4_commits",
+            &["down-left-residue", "up-not-identical"],
+            "column public.events.leftover: added",
+        );
+        assert_eq!(by_name(&r, "5_last")["outcome"], "passed", "{r}");
+        assert_eq!(
+            scratch_databases(&p),
+            "",
+            "the scratch database and its copy are gone"
         );
     }
 }

@@ -120,12 +120,45 @@ impl<'e> Scratch<'e> {
         Ok(conn)
     }
 
-    /// Drops the scratch database (terminating any session on it).
+    /// Drops the scratch database and its checkpoint (terminating any session on them).
     pub(crate) async fn remove(&self) -> Result<(), MigrateError> {
-        let drop = format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(&self.name)
+        let checkpoint = self.checkpoint_name();
+        let drops = [&self.name, &checkpoint]
+            .map(|name| format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)));
+        let drops = [drops[0].as_str(), drops[1].as_str()];
+        if self.as_app_role(&drops).await? {
+            return Ok(());
+        }
+        self.superuser(format!("{};\n{};\n", drops[0], drops[1]))
+            .await
+    }
+
+    /// The name of the copy [`ScratchDatabase::checkpoint`] makes.
+    fn checkpoint_name(&self) -> String {
+        format!("{}_c", self.name)
+    }
+
+    /// Creates database `name`, marked, as a copy of `template`.
+    async fn create_copy(&self, name: &str, template: &str) -> Result<(), MigrateError> {
+        let name = quote_ident(name);
+        let create = format!(
+            "CREATE DATABASE {name} OWNER {} TEMPLATE {}",
+            quote_ident(&self.app.user),
+            quote_ident(template)
         );
+        let comment = format!(
+            "COMMENT ON DATABASE {name} IS {}",
+            quote_literal(SCRATCH_MARK)
+        );
+        if self.as_app_role(&[&create, &comment]).await? {
+            return Ok(());
+        }
+        self.superuser(format!("{create};\n{comment};\n")).await
+    }
+
+    /// Drops database `name` if it exists.
+    async fn drop_database(&self, name: &str) -> Result<(), MigrateError> {
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
         if self.as_app_role(&[&drop]).await? {
             return Ok(());
         }
@@ -243,10 +276,25 @@ impl<'e> Scratch<'e> {
 }
 
 impl ScratchDatabase for Scratch<'_> {
-    fn reset(&mut self) -> BoxFuture<'_, Result<PgConnection, MigrateError>> {
+    fn checkpoint(
+        &mut self,
+        conn: PgConnection,
+    ) -> BoxFuture<'_, Result<PgConnection, MigrateError>> {
         Box::pin(async move {
-            self.remove().await?;
-            self.create_database().await?;
+            // A template must have no session: ours closes, and comes back afterwards.
+            let _ = conn.close().await;
+            let checkpoint = self.checkpoint_name();
+            self.drop_database(&checkpoint).await?;
+            self.create_copy(&checkpoint, &self.name).await?;
+            self.connect().await
+        })
+    }
+
+    fn restore(&mut self) -> BoxFuture<'_, Result<PgConnection, MigrateError>> {
+        Box::pin(async move {
+            self.drop_database(&self.name).await?;
+            self.create_copy(&self.name, &self.checkpoint_name())
+                .await?;
             self.connect().await
         })
     }

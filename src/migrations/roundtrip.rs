@@ -4,9 +4,12 @@
 //! snapshot S(i); apply down(i), whose snapshot must equal S(i-1); apply up(i) again, whose
 //! snapshot must equal S(i). One pass over the chain, three snapshots a migration, each after
 //! the first re-reading only what the step changed (`snapshot::Tracker`), and compared with
-//! S(i-1) or S(i) over what changed since their marks only. A failure does not end the run:
-//! the scratch database is rebuilt up to that migration and the check goes on, so one run
-//! reports every broken migration of a long history.
+//! S(i-1) or S(i) over what changed since their marks only. A failure does not end the run,
+//! so one run reports every broken migration of a long history, and it costs no replay of the
+//! chain: a down and second up that run in transactions run in one outer transaction, rolled
+//! back on failure (the database and the tracker are at S(i) again at once); otherwise (a
+//! no-transaction file, one that controls its transaction, the verification mode) the scratch
+//! database is copied at S(i) before the down and put back from that copy on failure.
 //!
 //! Each scratch database holds the layout's tracking table, empty, as a real database of that
 //! layout does: a migration may read it or attach a trigger to it. The check never writes to it.
@@ -33,8 +36,14 @@ use crate::migrations::{tracking, verify};
 
 /// What the checker needs from the scratch database's owner.
 pub trait ScratchDatabase: Send {
-    /// Drops and re-creates the scratch database, empty; returns a connection to it.
-    fn reset(&mut self) -> BoxFuture<'_, Result<PgConnection, MigrateError>>;
+    /// Copies the scratch database as it is now, closing `conn` first (a template database
+    /// must have no session); returns a new connection to the scratch database.
+    fn checkpoint(
+        &mut self,
+        conn: PgConnection,
+    ) -> BoxFuture<'_, Result<PgConnection, MigrateError>>;
+    /// Replaces the scratch database by a copy of the last checkpoint; returns a connection.
+    fn restore(&mut self) -> BoxFuture<'_, Result<PgConnection, MigrateError>>;
     /// The scratch database's `pg_dump --schema-only` (for the verification mode).
     fn schema_dump(&mut self) -> BoxFuture<'_, Result<String, MigrateError>>;
 }
@@ -180,7 +189,7 @@ impl CheckReport {
 }
 
 /// One scratch database the check runs on: a connection to it (empty) and its owner, who can
-/// rebuild it.
+/// copy it and put a copy back.
 pub struct Lane<'a> {
     /// A connection to the empty scratch database.
     pub conn: PgConnection,
@@ -346,7 +355,6 @@ async fn check_share(
             dumps.after_up = verified_dump(&mut tracker, &mut conn, scratch, &what).await?;
         }
         let after_up = tracker.mark();
-        let mut needs_rebuild = false;
         match (&m.down, m.down_is_empty()) {
             (Some(down), false) => {
                 let mut how = if options.verify || !one_transaction_fits(m, down) {
@@ -354,7 +362,13 @@ async fn check_share(
                 } else {
                     RoundTrip::OneTransaction
                 };
+                let mut checkpointed = false;
                 loop {
+                    if how == RoundTrip::Committed && !checkpointed {
+                        // S(i), to come back to if the round trip fails.
+                        conn = scratch.checkpoint(conn).await?;
+                        checkpointed = true;
+                    }
                     // A match, not `map`: a closure cannot reborrow `scratch` in a loop.
                     #[allow(clippy::manual_map)]
                     let verification = match dumps.as_mut() {
@@ -375,7 +389,18 @@ async fn check_share(
                     .await?;
                     match state {
                         State::Known => {}
-                        State::Unknown => needs_rebuild = true,
+                        State::Unknown => {
+                            // Back to S(i) from the checkpoint: the database is the copy
+                            // made after the up, and the tracker goes back to that mark.
+                            conn = scratch.restore().await?;
+                            tracker.roll_back_to(after_up);
+                            refresh(&mut tracker, &mut conn).await?;
+                            if let Some(dumps) = dumps.as_mut() {
+                                let what = format!("after coming back to {}", m.name());
+                                dumps.before =
+                                    verified_dump(&mut tracker, &mut conn, scratch, &what).await?;
+                            }
+                        }
                         State::RetryCommitted => {
                             // The transaction could not commit (a deferred constraint):
                             // check again with each file committed, as it would run.
@@ -408,32 +433,7 @@ async fn check_share(
         }
         tracker.forget(before);
         tracker.forget(after_up);
-        if needs_rebuild {
-            match rebuild(set, index, scratch).await? {
-                Ok(fresh) => {
-                    conn = fresh;
-                    tracker = Tracker::with_event_log();
-                }
-                Err(message) => {
-                    result.problems.push(Problem {
-                        step: Step::UpNotReapplicable,
-                        message: Some(format!(
-                            "the scratch database could not be rebuilt up to it: {message}"
-                        )),
-                        changes: Vec::new(),
-                    });
-                    result.millis = millis(step_started.elapsed());
-                    run.emit(index, result, true);
-                    run.skip(index + 1..share.end, m);
-                    break;
-                }
-            }
-            refresh(&mut tracker, &mut conn).await?;
-            if let Some(dumps) = dumps.as_mut() {
-                let what = format!("after rebuilding up to {}", m.name());
-                dumps.before = verified_dump(&mut tracker, &mut conn, scratch, &what).await?;
-            }
-        } else if let Some(dumps) = dumps.as_mut() {
+        if let Some(dumps) = dumps.as_mut() {
             if result.outcome == Outcome::Irreversible || result.problems.is_empty() {
                 // Irreversible (nothing ran) or passed: the state is S(i), as dumped.
                 dumps.before = std::mem::take(&mut dumps.after_up);
@@ -455,8 +455,8 @@ enum RoundTrip {
     /// Both in one transaction, rolled back when the check fails (the database is at S(i) again
     /// at once) and committed when it passes.
     OneTransaction,
-    /// Each file in its own transaction (or none), as `migrate` runs them; a failure leaves the
-    /// database in a state that only a rebuild can undo.
+    /// Each file in its own transaction (or none), as `migrate` runs them, after a checkpoint of
+    /// S(i): a failure leaves the database in a state only that copy can undo.
     Committed,
 }
 
@@ -466,7 +466,7 @@ enum State {
     /// S(i), the state after the first up (or one differing from it in column order only,
     /// accepted), and the tracker's snapshot is of it.
     Known,
-    /// Unknown: the scratch database must be rebuilt up to the migration.
+    /// Unknown: the scratch database must be put back from its checkpoint.
     Unknown,
     /// The transaction could not commit: nothing is reported, and the database and the tracker
     /// are at S(i) again; check again with each file committed.
@@ -981,23 +981,6 @@ async fn run_user_file(
     no_transaction: bool,
 ) -> Result<(), String> {
     run_file(conn, file, no_transaction, &READER_SETTINGS).await
-}
-
-/// Re-creates the scratch database and applies every up up to and including `index`.
-/// The outer error is an infrastructure failure; the inner one, a migration that failed.
-async fn rebuild(
-    set: &MigrationSet,
-    index: usize,
-    scratch: &mut dyn ScratchDatabase,
-) -> Result<Result<PgConnection, String>, MigrateError> {
-    let mut conn = scratch.reset().await?;
-    tracking::ensure(&mut conn, set.layout).await?;
-    for m in &set.migrations[..=index] {
-        if let Err(message) = run_user_file(&mut conn, &m.up, m.no_transaction).await {
-            return Ok(Err(message));
-        }
-    }
-    Ok(Ok(conn))
 }
 
 /// The diff between the marked snapshot and the tracker's current one, read from the units
