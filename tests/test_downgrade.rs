@@ -439,6 +439,69 @@ fn redo_verifies_the_schema_is_identical() {
     }
 }
 
+/// A down that recreates a long view with one column different is reported as that line's
+/// diff with a little context, not as the two whole definitions, in every output.
+#[test]
+fn a_changed_view_definition_is_reported_as_a_short_line_diff() {
+    // One engine is enough: this is about the report.
+    let Some(engine) = engines().into_iter().next() else {
+        return;
+    };
+    let p = project(&engine, "td-long-view", &image_17(), &fixture("long_view"));
+    let out = p.run(&["test-downgrade", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(8), "check failed: {}", stderr(&out));
+    let r = json(&out);
+    assert_eq!(by_name(&r, "01_create_parcels")["outcome"], "passed", "{r}");
+    let m = by_name(&r, "02_weight_in_kilograms");
+    assert_eq!(steps(m), vec!["down-changed-objects"], "{m}");
+    let change = changes(m);
+    let lines: Vec<&str> = change.lines().collect();
+    assert_eq!(
+        lines[0], "view public.parcel_overview: definition changed",
+        "{change}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("  - ")
+            && l.contains("surcharge_cents")
+            && l.contains("AS total_cents")),
+        "{change}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("  + ") && l.contains("postage_cents AS total_cents")),
+        "{change}"
+    );
+    // One hunk of the definition's 40-odd lines: the changed line, three lines of context on
+    // each side and the separators.
+    assert!(lines.len() <= 12, "{change}");
+    assert!(
+        !change.contains("tracking_code") && !change.contains("sender_city"),
+        "far from the change: {change}"
+    );
+
+    // The text report and the JUnit body indent the diff under its change.
+    let junit = p.dir.path().join("report.xml");
+    let out = p.run(&["test-downgrade", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(8), "check failed: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\n        view public.parcel_overview: definition changed\n"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("          + ") && l.contains("postage_cents AS total_cents")),
+        "{text}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.lines()
+            .any(|l| l.starts_with("    + ") && l.contains("postage_cents AS total_cents")),
+        "{xml}"
+    );
+}
+
 /// A failing file is named with the line and column of the error, counted in the file (the
 /// check sends each file inside a transaction of its own making).
 #[test]

@@ -239,7 +239,7 @@ fn print_result(c: &MigrationCheck) {
             .unwrap_or_default();
         println!("      {}{message}", problem.step.describe());
         for change in &problem.changes {
-            println!("        {change}");
+            println!("        {}", ui::indent_continuation(change, "        "));
         }
     }
 }
@@ -313,7 +313,7 @@ pub fn junit_xml(r: &CheckReport) -> String {
                     body.push('\n');
                     for change in &p.changes {
                         body.push_str("  ");
-                        body.push_str(change);
+                        body.push_str(&ui::indent_continuation(change, "  "));
                         body.push('\n');
                     }
                 }

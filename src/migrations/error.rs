@@ -101,7 +101,7 @@ pub enum MigrateError {
         source: sqlx::Error,
     },
     /// A round trip left the schema different.
-    #[error("{context} left the schema different: {}", .changes.join("; "))]
+    #[error("{context} left the schema different:{}", fmt_changes(.changes))]
     RoundTripFailed {
         /// What was done, e.g. `redo of 3_add_users`.
         context: String,
@@ -123,6 +123,18 @@ fn fmt_position(p: &Option<FilePosition>) -> String {
     p.as_ref()
         .map(|p| format!(":{}:{}", p.line, p.column))
         .unwrap_or_default()
+}
+
+/// One-line changes joined on the line (` a; b`); when one holds a diff (several lines), one
+/// change a line, each indented, its diff under it.
+fn fmt_changes(changes: &[String]) -> String {
+    if !changes.iter().any(|c| c.contains('\n')) {
+        return format!(" {}", changes.join("; "));
+    }
+    changes
+        .iter()
+        .map(|c| format!("\n  {}", crate::ui::indent_continuation(c, "  ")))
+        .collect()
 }
 
 fn fmt_hint(h: &Option<String>) -> String {
@@ -159,5 +171,28 @@ mod tests {
         assert_eq!(locate(sql, 1), FilePosition { line: 1, column: 1 });
         assert_eq!(locate(sql, 33), FilePosition { line: 2, column: 8 });
         assert_eq!(locate("é\nx", 3), FilePosition { line: 2, column: 1 });
+    }
+
+    #[test]
+    fn round_trip_changes_stay_on_one_line_unless_one_is_a_diff() {
+        let error = |changes: &[&str]| {
+            MigrateError::RoundTripFailed {
+                context: "redo of 6".into(),
+                changes: changes.iter().map(ToString::to_string).collect(),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            error(&["column public.t.a: removed", "index public.i: added"]),
+            "redo of 6 left the schema different: column public.t.a: removed; index public.i: added"
+        );
+        assert_eq!(
+            error(&[
+                "column public.t.a: removed",
+                "view public.v: definition changed\n  -  a,\n  +  b,"
+            ]),
+            "redo of 6 left the schema different:\n  column public.t.a: removed\n  \
+             view public.v: definition changed\n    -  a,\n    +  b,"
+        );
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::object::{ObjectId, ObjectKind};
+use super::value_diff;
 
 /// The attribute that records a column's physical position.
 pub(super) const POSITION: &str = "position";
@@ -59,6 +60,11 @@ impl Change {
 /// `table public.audit: added`, `index public.x: removed`,
 /// `column public.builds.status: type build_status -> text`,
 /// `column public.t.c: default 0 -> (none)`.
+///
+/// A long or multi-line value (a view definition, a function body) is shown as a diff, on the
+/// lines after `view public.v: definition changed` (`added`, `removed` when absent on one
+/// side), each indented by two spaces: `- ` lines before, `+ ` lines after, a little unchanged
+/// context, and `...` where unchanged lines or text are left out.
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -69,12 +75,27 @@ impl fmt::Display for Change {
                 attribute,
                 before,
                 after,
-            } => write!(
-                f,
-                "{object}: {attribute} {} -> {}",
-                before.as_deref().unwrap_or("(none)"),
-                after.as_deref().unwrap_or("(none)")
-            ),
+            } => {
+                let (before, after) = (before.as_deref(), after.as_deref());
+                if value_diff::is_short(before) && value_diff::is_short(after) {
+                    return write!(
+                        f,
+                        "{object}: {attribute} {} -> {}",
+                        before.unwrap_or("(none)"),
+                        after.unwrap_or("(none)")
+                    );
+                }
+                let what = match (before, after) {
+                    (None, _) => "added",
+                    (_, None) => "removed",
+                    _ => "changed",
+                };
+                write!(f, "{object}: {attribute} {what}")?;
+                for line in value_diff::render(before, after) {
+                    write!(f, "\n  {line}")?;
+                }
+                Ok(())
+            }
         }
     }
 }

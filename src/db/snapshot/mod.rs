@@ -12,6 +12,7 @@ mod query;
 mod rows;
 mod take;
 mod tracker;
+mod value_diff;
 
 pub use change::Change;
 pub use diff::{diff, SchemaDiff};

@@ -131,6 +131,185 @@ fn added_removed_and_changed_objects_are_listed_in_object_order() {
     assert!(lines(&back).contains(&"index public.x: added".to_string()));
 }
 
+fn changed(
+    kind: ObjectKind,
+    name: &str,
+    attribute: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+) -> String {
+    Change::Changed {
+        object: ObjectId::new(kind, name),
+        attribute: attribute.into(),
+        before: old.map(Into::into),
+        after: new.map(Into::into),
+    }
+    .to_string()
+}
+
+/// A view definition of `columns` lines as `pg_get_viewdef` writes it; column `changed` is
+/// computed.
+fn wide_view(columns: usize, changed: Option<usize>) -> String {
+    let mut text = String::from(" SELECT o.id,\n");
+    for i in 1..columns {
+        if Some(i) == changed {
+            text.push_str(&format!("    (o.amount_{i} * 2) AS amount_{i},\n"));
+        } else {
+            text.push_str(&format!("    o.amount_{i},\n"));
+        }
+    }
+    text.push_str("    o.created_at\n   FROM orders o;");
+    text
+}
+
+#[test]
+fn a_changed_view_definition_shows_one_hunk_not_the_two_texts() {
+    let text = changed(
+        ObjectKind::View,
+        "public.order_totals",
+        "definition",
+        Some(&wide_view(40, None)),
+        Some(&wide_view(40, Some(20))),
+    );
+    assert_eq!(
+        text,
+        "view public.order_totals: definition changed
+  ...
+        o.amount_17,
+        o.amount_18,
+        o.amount_19,
+  -     o.amount_20,
+  +     (o.amount_20 * 2) AS amount_20,
+        o.amount_21,
+        o.amount_22,
+        o.amount_23,
+  ..."
+    );
+}
+
+#[test]
+fn a_change_near_the_start_or_end_shows_the_identical_prefix_or_suffix_only_as_context() {
+    let at_start = changed(
+        ObjectKind::View,
+        "public.v",
+        "definition",
+        Some(&wide_view(30, None)),
+        Some(&wide_view(30, Some(1))),
+    );
+    assert_eq!(at_start.lines().count(), 1 + 6 + 1, "{at_start}");
+    assert!(
+        at_start.lines().nth(1) == Some("     SELECT o.id,"),
+        "{at_start}"
+    );
+    assert!(at_start.ends_with("\n  ..."), "{at_start}");
+    let at_end = changed(
+        ObjectKind::View,
+        "public.v",
+        "definition",
+        Some(&wide_view(30, None)),
+        Some(&wide_view(30, None).replace("FROM orders o", "FROM archived_orders o")),
+    );
+    assert!(at_end.lines().nth(1) == Some("  ..."), "{at_end}");
+    assert!(
+        at_end.ends_with("\n  -    FROM orders o;\n  +    FROM archived_orders o;"),
+        "{at_end}"
+    );
+}
+
+#[test]
+fn short_values_keep_the_old_to_new_form() {
+    assert_eq!(
+        changed(
+            ObjectKind::Column,
+            "public.t.c",
+            "default",
+            Some("0"),
+            Some("1")
+        ),
+        "column public.t.c: default 0 -> 1"
+    );
+    assert_eq!(
+        changed(
+            ObjectKind::Index,
+            "public.t_a_idx",
+            "definition",
+            Some("CREATE INDEX t_a_idx ON public.t USING btree (a) WHERE (a > 0)"),
+            None
+        ),
+        "index public.t_a_idx: definition CREATE INDEX t_a_idx ON public.t USING btree (a) \
+         WHERE (a > 0) -> (none)"
+    );
+}
+
+#[test]
+fn a_changed_function_body_shows_the_changed_lines() {
+    let body = |limit: &str| {
+        format!(
+            "\nDECLARE\n  n integer;\nBEGIN\n  SELECT count(*) INTO n FROM orders WHERE customer = c;\n  \
+             IF n > {limit} THEN\n    RAISE EXCEPTION 'too many orders';\n  END IF;\n  RETURN n;\nEND;\n"
+        )
+    };
+    let text = changed(
+        ObjectKind::Function,
+        "public.check_orders(integer)",
+        "body",
+        Some(&body("100")),
+        Some(&body("250")),
+    );
+    assert_eq!(
+        text,
+        "function public.check_orders(integer): body changed
+  ...
+      n integer;
+    BEGIN
+      SELECT count(*) INTO n FROM orders WHERE customer = c;
+  -   IF n > 100 THEN
+  +   IF n > 250 THEN
+        RAISE EXCEPTION 'too many orders';
+      END IF;
+      RETURN n;
+  ..."
+    );
+}
+
+#[test]
+fn a_long_value_on_one_side_only_is_shown_once() {
+    let text = changed(
+        ObjectKind::Function,
+        "public.f()",
+        "body",
+        None,
+        Some("BEGIN\n  RETURN 1;\nEND;"),
+    );
+    assert_eq!(
+        text,
+        "function public.f(): body added\n  + BEGIN\n  +   RETURN 1;\n  + END;"
+    );
+}
+
+#[test]
+fn a_long_single_line_value_keeps_the_change_and_some_context() {
+    let definition = |n: &str| {
+        format!(
+            "CHECK (((quantity > {n}) AND (unit_price >= (0)::numeric) AND (discount <= unit_price) \
+             AND (currency = ANY (ARRAY['EUR'::text, 'USD'::text]))))"
+        )
+    };
+    let text = changed(
+        ObjectKind::Constraint,
+        "public.lines.lines_check",
+        "definition",
+        Some(&definition("0")),
+        Some(&definition("1")),
+    );
+    assert_eq!(
+        text,
+        "constraint public.lines.lines_check: definition changed
+  - CHECK (((quantity > 0) AND (unit_price >= (0)::numeric) ...
+  + CHECK (((quantity > 1) AND (unit_price >= (0)::numeric) ..."
+    );
+}
+
 #[test]
 fn a_column_re_added_at_the_end_is_only_column_order() {
     let before = snapshot(&[
