@@ -354,7 +354,7 @@ async fn check_share(
             let what = format!("after the up of {}", m.name());
             dumps.after_up = verified_dump(&mut tracker, &mut conn, scratch, &what).await?;
         }
-        let after_up = tracker.mark();
+        let mut after_up = tracker.mark();
         match (&m.down, m.down_is_empty()) {
             (Some(down), false) => {
                 let mut how = if options.verify || !one_transaction_fits(m, down) {
@@ -380,7 +380,7 @@ async fn check_share(
                         &mut tracker,
                         m,
                         down,
-                        (before, after_up),
+                        (before, &mut after_up),
                         how,
                         options,
                         &mut result,
@@ -393,8 +393,7 @@ async fn check_share(
                             // Back to S(i) from the checkpoint: the database is the copy
                             // made after the up, and the tracker goes back to that mark.
                             conn = scratch.restore().await?;
-                            tracker.roll_back_to(after_up);
-                            refresh(&mut tracker, &mut conn).await?;
+                            after_up = roll_back(&mut tracker, &mut conn, after_up).await?;
                             if let Some(dumps) = dumps.as_mut() {
                                 let what = format!("after coming back to {}", m.name());
                                 dumps.before =
@@ -491,7 +490,7 @@ async fn down_and_up_again(
     tracker: &mut Tracker,
     m: &Migration,
     down: &MigrationFile,
-    (before, after_up): (Mark, Mark),
+    (before, after_up): (Mark, &mut Mark),
     how: RoundTrip,
     options: &CheckOptions,
     result: &mut MigrationCheck,
@@ -528,7 +527,7 @@ async fn down_and_up_again(
                 }
                 Ok(()) => {
                     refresh(tracker, conn).await?;
-                    let difference = diff_since(tracker, after_up);
+                    let difference = diff_since(tracker, *after_up);
                     if let Some((scratch, dumps)) = verification.as_mut() {
                         let what = format!("after the second up of {}", m.name());
                         let dump = verified_dump(tracker, conn, &mut **scratch, &what).await?;
@@ -567,16 +566,14 @@ async fn down_and_up_again(
             return Ok(State::Known);
         }
         let _ = execute(conn, "ROLLBACK").await;
-        tracker.roll_back_to(after_up);
-        refresh(tracker, conn).await?;
+        *after_up = roll_back(tracker, conn, *after_up).await?;
         result.outcome = Outcome::Passed;
         result.note = None;
         return Ok(State::RetryCommitted);
     }
     execute(conn, "ROLLBACK").await?;
     // Back at S(i): the tracker forgets what it saw inside.
-    tracker.roll_back_to(after_up);
-    refresh(tracker, conn).await?;
+    *after_up = roll_back(tracker, conn, *after_up).await?;
     Ok(State::Known)
 }
 
@@ -990,6 +987,22 @@ fn diff_since(tracker: &Tracker, mark: Mark) -> SchemaDiff {
         .changes_since(mark)
         .expect("a mark of this tracker, not yet forgotten");
     schema_diff(&then, &now)
+}
+
+/// Brings the tracker back to `mark` after the database went back to that state; the mark
+/// that now stands for it.
+async fn roll_back(
+    tracker: &mut Tracker,
+    conn: &mut PgConnection,
+    mark: Mark,
+) -> Result<Mark, MigrateError> {
+    tracker
+        .roll_back_to(conn, mark)
+        .await
+        .map_err(|source| MigrateError::Database {
+            action: "take a schema snapshot".into(),
+            source,
+        })
 }
 
 async fn refresh(tracker: &mut Tracker, conn: &mut PgConnection) -> Result<(), MigrateError> {

@@ -222,11 +222,24 @@ impl Tracker {
             .changes_since(mark, &state.snapshot, &state.units)
     }
 
-    /// Returns to the snapshot at `mark`, after the database itself went back to that state (a
-    /// transaction rolled back): puts back the units replaced and the keys changed since, and
-    /// forgets the mark and every later one. Where a whole snapshot was taken since, the next
-    /// snapshot is a whole one instead.
-    pub fn roll_back_to(&mut self, mark: Mark) {
+    /// Returns to the snapshot at `mark` once the database itself went back to that state (a
+    /// transaction rolled back, a copy put back), and brings it up to date: every mark opened
+    /// since, this one included, is forgotten, and the returned mark stands for the same
+    /// state. Where a whole snapshot was taken since the mark, a whole one is taken again.
+    pub async fn roll_back_to(
+        &mut self,
+        conn: &mut PgConnection,
+        mark: Mark,
+    ) -> Result<Mark, sqlx::Error> {
+        self.undo_to(mark);
+        self.update(conn).await?;
+        Ok(self.mark())
+    }
+
+    /// The bookkeeping of [`Tracker::roll_back_to`]: puts back the units replaced and the keys
+    /// changed since `mark` and forgets it and every later mark; or, past a whole snapshot,
+    /// forgets the snapshot, so that the next one is whole.
+    fn undo_to(&mut self, mark: Mark) {
         let undo = self.journals.undo(mark);
         let (Some(state), Some(undo)) = (self.state.as_mut(), undo) else {
             tracing::debug!("rolled back past a whole snapshot: the next one is whole");

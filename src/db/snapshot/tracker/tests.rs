@@ -325,7 +325,7 @@ fn rolling_back_puts_back_units_and_keys_even_when_an_object_moved_between_units
 
     // Rolled back: the view as it was, in its old unit, and the keys as they were, whichever
     // unit is put back first.
-    tracker.roll_back_to(mark);
+    tracker.undo_to(mark);
     let state = tracker.state.as_ref().unwrap();
     assert_eq!(state.snapshot.objects.get(&view), Some(&attrs("old")));
     assert_eq!(state.units.get("r100"), Some(&vec![view.clone()]));
