@@ -13,6 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cargo_packit_db::db::snapshot::{self, diff, SchemaDiff, Snapshot, READER_SETTINGS};
+use cargo_packit_db::migrations::verify::normalise_dump;
 use common::{engines, image_17, TestEngine, TestProject};
 use sqlx::{Connection, PgConnection};
 
@@ -150,35 +151,6 @@ impl Db {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-}
-
-/// Drops what differs between two dumps of the same schema or carries no schema: comments,
-/// blank lines, `\restrict` keys, session settings, and the migration tracking tables.
-fn normalise_dump(dump: &str) -> Vec<String> {
-    let mut statements = Vec::new();
-    let mut current = String::new();
-    for line in dump.lines() {
-        if line.starts_with("--")
-            || line.trim().is_empty()
-            || line.starts_with("\\restrict")
-            || line.starts_with("\\unrestrict")
-            || line.starts_with("SET ")
-            || line.starts_with("SELECT pg_catalog.set_config")
-        {
-            continue;
-        }
-        current.push_str(line);
-        current.push('\n');
-        if line.ends_with(';') {
-            statements.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        statements.push(current);
-    }
-    statements
-        .retain(|s| !s.contains("_sqlx_migrations") && !s.contains("__diesel_schema_migrations"));
-    statements
 }
 
 fn render(d: &SchemaDiff) -> String {
@@ -766,6 +738,16 @@ fn cases() -> Vec<Case> {
                      GRANT SELECT ON _sqlx_migrations TO PUBLIC",
             reverse: "DROP TABLE _sqlx_migrations",
             names: &[],
+        },
+        Case {
+            name: "a trigger on a tracking table is compared",
+            base: "CREATE TABLE _sqlx_migrations (version bigint PRIMARY KEY); \
+                   CREATE FUNCTION forbid() RETURNS trigger LANGUAGE plpgsql \
+                   AS 'BEGIN RAISE ''no''; END'",
+            change: "CREATE TRIGGER forbid BEFORE INSERT ON _sqlx_migrations \
+                     FOR EACH ROW EXECUTE FUNCTION forbid()",
+            reverse: "DROP TRIGGER forbid ON _sqlx_migrations",
+            names: &["trigger public._sqlx_migrations.forbid"],
         },
         Case {
             name: "diesel tracking table is ignored",
