@@ -65,71 +65,32 @@ BENCH_NAME=bench-test-downgrade
 source "$(dirname "${BASH_SOURCE[0]}")/bench/common.sh"
 LC_NUMERIC=C # $EPOCHREALTIME with a '.'
 
-usage() {
-	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
-}
-
 engine=docker
 image=localhost/packit-db-test/postgres:17
 counts=200,400
 rounds=3
 warmup=0
 seed=
-while (($#)); do
-	case $1 in
-	--engine | --image | --counts | --rounds | --warmup | --seed)
-		(($# >= 2)) || fail "$1 needs a value"
-		case $1 in
-		--engine) engine=$2 ;;
-		--image) image=$2 ;;
-		--counts) counts=$2 ;;
-		--rounds) rounds=$2 ;;
-		--warmup) warmup=$2 ;;
-		--seed) seed=$2 ;;
-		esac
-		shift 2
-		;;
-	--engine=* | --image=* | --counts=* | --rounds=* | --warmup=* | --seed=*)
-		set -- "${1%%=*}" "${1#*=}" "${@:2}"
-		;;
-	-h | --help)
-		usage
-		exit 0
-		;;
-	*) fail "unknown argument '$1' (see --help)" ;;
-	esac
-done
-[[ $engine == docker || $engine == podman ]] || fail "--engine must be docker or podman"
+bench_options "engine image counts rounds warmup seed" "$@"
+bench_check_options
 [[ $counts =~ ^[1-9][0-9]{0,3}(,[1-9][0-9]{0,3})*$ ]] || fail "--counts must be numbers 1 to 9999, comma separated"
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || fail "--rounds must be a positive integer"
-[[ $warmup =~ ^[0-9]+$ ]] || fail "--warmup must be a non-negative integer"
-[[ -z $seed || $seed =~ ^[0-9]+$ ]] || fail "--seed must be a non-negative integer"
-[[ $image =~ ^[A-Za-z0-9][A-Za-z0-9._/:@-]*$ ]] || fail "--image '$image' is not an image reference"
 IFS=, read -r -a count_list <<<"$counts"
 if [[ $(printf '%s\n' "${count_list[@]}" | sort -u | wc -l) -ne ${#count_list[@]} ]]; then
 	fail "--counts has duplicates"
 fi
 
-command -v python3 >/dev/null || fail "python3 is needed (generator, JSON, statistics)"
 command -v psql >/dev/null || fail "psql is needed on the host (apt-get install postgresql-client)"
 # Nor may the tool or psql see other settings, or another server, user or service than the
 # one set below (bench_setup clears PACKIT_DB_*, DATABASE_URL and CONTAINER_HOST).
-while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(PACKIT_BENCH_|PG)' || true)
-generator=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bench/gen_downgrade_chain.py
-[[ -f $generator ]] || fail "the chain generator $generator is missing"
+downgrade_prelude
 
 # --- project, database, chains ---------------------------------------------------------------
 
-# write_config N: packit-db.toml pointing at the N-migration chain (same container always).
-write_config() {
-	bench_write_config "$image" "migrations = \"m$1\""
-}
 bench_setup "$engine" "$image" "migrations = \"m${count_list[0]}\""
 results=$work/results.tsv
 
 for n in "${count_list[@]}"; do
-	python3 "$generator" "$project/m$n" "$n" ${seed:+--seed "$seed"} >"$work/gen.log" 2>&1 ||
-		fail "generating the $n-migration chain failed" "$work/gen.log"
+	downgrade_generate "m$n" "$n"
 	# The driver of the one-session baseline: each file in its own transaction, like psql -1.
 	{
 		echo '\set ON_ERROR_STOP 1'
@@ -159,8 +120,7 @@ app_psql() { psql -X -q -v ON_ERROR_STOP=1 -d "$app_db" -Atc "$1"; }
 server_version=$(app_psql 'SHOW server_version' 2>"$work/psql.err") ||
 	fail "host psql cannot reach the server" "$work/psql.err"
 
-cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') || cpu=unknown
-info="nproc $(nproc), CPU ${cpu:-unknown}, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); engine $engine_line; image $image; server PostgreSQL $server_version; host $(psql --version)"
+info=$(bench_machine "server PostgreSQL $server_version; host $(psql --version)")
 log "machine: $info"
 
 # --- the variants ----------------------------------------------------------------------------
@@ -210,35 +170,8 @@ baseline_finish() {
 }
 
 run_ours() {
-	local n=$1 run=$2 logfile="$work/ours-$1-$2.log" json="$work/ours-$1-$2.json" rc=0 check
-	: >"$logfile"
-	write_config "$n"
-	T0=$EPOCHREALTIME
-	(cd "$project" && "$bin" packit-db test-downgrade --all --format json) >"$json" 2>>"$logfile" || rc=$?
-	T1=$EPOCHREALTIME
-	check=$(python3 - "$json" "$n" <<-'PY' 2>&1
-		import json, sys
-		path, n = sys.argv[1], int(sys.argv[2])
-		try:
-		    r = json.load(open(path))
-		except Exception as e:
-		    sys.exit(f"not a JSON report: {e}")
-		bad = [m for m in r["migrations"] if m["outcome"] != "passed"]
-		if r["failed"] != 0 or r["passed"] != n or bad or len(r["migrations"]) != n:
-		    lines = [f"passed {r['passed']}, failed {r['failed']}, not checked {r['not_checked']},"
-		             f" irreversible {r['irreversible']} of {n}"]
-		    for m in bad[:10]:
-		        lines.append(f"{m['name']}: {m['outcome']} {json.dumps(m['problems'])[:600]}")
-		    sys.exit("\n".join(lines))
-		print(r["millis"])
-	PY
-	) || {
-		printf '%s\n' "$check" >>"$logfile"
-		head -c 4000 "$json" >>"$logfile"
-		fail "test-downgrade did not pass all $n generated migrations (exit $rc): the chain or the check is wrong" "$logfile"
-	}
-	((rc == 0)) || fail "test-downgrade exited $rc although its report says all passed" "$logfile"
-	record ours "$n" "$run" "$T0" "$T1" "$check"
+	downgrade_run "m$1" "$1" "ours-$1-$2"
+	record ours "$1" "$2" "$T0" "$T1" "${check%% *}"
 }
 
 run_per_file() {
@@ -278,17 +211,9 @@ variants=(run_ours run_per_file run_session)
 : >"$results"
 total=$((warmup + rounds))
 for ((round = 1; round <= total; round++)); do
-	run=$((round - warmup)) # <= 0: warm-up round, discarded by the report
-	order=()
-	for ((k = 0; k < ${#variants[@]}; k++)); do
-		order+=("${variants[(round + k) % ${#variants[@]}]}")
-	done
+	bench_round "$round"
 	for n in "${count_list[@]}"; do
-		if ((run <= 0)); then
-			log "warm-up round $round/$warmup, N=$n (${order[*]#run_})"
-		else
-			log "round $run/$rounds, N=$n (${order[*]#run_})"
-		fi
+		log "$round_name, N=$n (${order[*]#run_})"
 		for variant in "${order[@]}"; do
 			"$variant" "$n" "$run"
 		done

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Generates a chain of reversible migrations for scripts/bench-test-downgrade.sh.
 
-Usage: gen_downgrade_chain.py DIR COUNT [--seed N]
+Usage: gen_downgrade_chain.py DIR COUNT [--seed N] [--break-every K]
 
 Writes DIR/<version>_<desc>.up.sql and .down.sql (sqlx layout, versions 1..COUNT zero-padded
-to four digits) and DIR/../<basename DIR>.expected (counts of the objects the whole chain
-leaves, one `kind count` a line, to check the baselines' end state).
+to four digits) and DIR/../<basename DIR>.expected (counts of the objects the whole chain's
+ups leave, one `kind count` a line, to check the baselines' end state).
 
 The kinds, drawn from a seeded random generator (the same seed gives the same chain, and a
 longer chain starts with the shorter one: the 400 chain's first 200 are the 200 chain):
@@ -21,6 +21,25 @@ longer chain starts with the shorter one: the 400 chain's first 200 are the 200 
           them);                                          down: DROP VIEW, CREATE VIEW previous
 Every down restores the schema exactly, so the round-trip check must pass every migration.
 Views read tables only (never views), so a table's or column's down never meets a dependent.
+
+--break-every K breaks the down of migrations K, 2K, 3K, ... so that it leaves residue, and
+writes DIR/../<basename DIR>.broken (one `<version> <flavour>` a line). Everything else is
+byte for byte the chain without the option (the same ups, the same other downs), and a broken
+down holds as many statements as the one it replaces. The flavours alternate, `reup-fails`
+first:
+  reup-fails  the down forgets the object the up creates: its DROP names a misspelt object
+              with IF EXISTS (a no-op), so the table, column, index, enum type or view stays
+              and the re-up fails ("already exists"). A view the up replaces (CREATE OR
+              REPLACE) is put back with one column too many, `0 AS residue`, which the re-up
+              cannot drop ("cannot drop columns from view", "cannot change name of view
+              column").
+  differs     the down renames the object aside (`<name>_residue`) instead of dropping it
+              (ALTER ... RENAME in place of DROP; a widened view is renamed aside, then its
+              previous form created as before): the re-up succeeds beside it, and the schema
+              after the re-up still differs (the extra object; a re-created table's primary
+              key index and identity sequence get other names).
+The round-trip check must fail exactly the broken migrations: a re-up failure for the first
+flavour, a re-up giving another schema (and no failing step) for the second.
 """
 
 import argparse
@@ -28,6 +47,7 @@ import os
 import random
 import sys
 
+FLAVOURS = ("reup-fails", "differs")  # what a broken down does, see the docstring
 WEIGHTS = [("table", 30), ("column", 20), ("index", 20), ("enum", 10), ("view", 20)]
 SCALARS = [
     ("text", "'n/a'"),
@@ -54,8 +74,8 @@ class View:
         self.columns = list(columns)
         self.limit = limit
 
-    def select(self):
-        cols = ", ".join(self.columns)
+    def select(self, residue=False):
+        cols = ", ".join(self.columns) + (", 0 AS residue" if residue else "")
         return f"SELECT {cols} FROM {self.table} WHERE id > {self.limit}"
 
 
@@ -88,6 +108,10 @@ def generate(count, seed):
             body = ",\n    ".join(ddl)
             up = f"CREATE TABLE {name} (\n    {body}\n);\n"
             down = f"DROP TABLE {name};\n"
+            broken = (
+                f"DROP TABLE IF EXISTS {name}_typo;\n",
+                f"ALTER TABLE {name} RENAME TO {name}_residue;\n",
+            )
             tables.append(Table(name, cols))
             desc = f"create_{name}"
         elif kind == "column":
@@ -96,6 +120,10 @@ def generate(count, seed):
             col = f"a{tag}"
             up = f"ALTER TABLE {t.name} ADD COLUMN {col} {typ} NOT NULL DEFAULT {default};\n"
             down = f"ALTER TABLE {t.name} DROP COLUMN {col};\n"
+            broken = (
+                f"ALTER TABLE {t.name} DROP COLUMN IF EXISTS {col}_typo;\n",
+                f"ALTER TABLE {t.name} RENAME COLUMN {col} TO {col}_residue;\n",
+            )
             t.columns.append((col, typ))
             desc = f"add_{col}_to_{t.name}"
         elif kind == "index":
@@ -104,6 +132,10 @@ def generate(count, seed):
             name = f"ix{tag}_{t.name}_{col}"
             up = f"CREATE INDEX {name} ON {t.name} ({col});\n"
             down = f"DROP INDEX {name};\n"
+            broken = (
+                f"DROP INDEX IF EXISTS {name}_typo;\n",
+                f"ALTER INDEX {name} RENAME TO {name}_residue;\n",
+            )
             indexes += 1
             desc = f"index_{t.name}_{col}"
         elif kind == "enum":
@@ -116,6 +148,11 @@ def generate(count, seed):
                 f"ALTER TABLE {t.name} ADD COLUMN {col} {typ} NOT NULL DEFAULT 'v0';\n"
             )
             down = f"ALTER TABLE {t.name} DROP COLUMN {col};\nDROP TYPE {typ};\n"
+            broken = (
+                f"ALTER TABLE {t.name} DROP COLUMN {col};\nDROP TYPE IF EXISTS {typ}_typo;\n",
+                f"ALTER TABLE {t.name} RENAME COLUMN {col} TO {col}_residue;\n"
+                f"ALTER TYPE {typ} RENAME TO {typ}_residue;\n",
+            )
             t.columns.append((col, typ))
             enums += 1
             desc = f"enum_{typ}"
@@ -136,24 +173,37 @@ def generate(count, seed):
                 v = View(f"v{tag}_{t.name}", t.name, picked, rng.randint(0, 9))
                 up = f"CREATE VIEW {v.name} AS {v.select()};\n"
                 down = f"DROP VIEW {v.name};\n"
+                broken = (
+                    f"DROP VIEW IF EXISTS {v.name}_typo;\n",
+                    f"ALTER VIEW {v.name} RENAME TO {v.name}_residue;\n",
+                )
                 views.append(v)
                 desc = f"view_{v.name}"
             elif mode == "filter":
                 v = rng.choice(views)
-                previous = v.select()
+                previous, residue = v.select(), v.select(residue=True)
                 v.limit = (v.limit + 1 + rng.randint(0, 8)) % 100
                 up = f"CREATE OR REPLACE VIEW {v.name} AS {v.select()};\n"
                 down = f"CREATE OR REPLACE VIEW {v.name} AS {previous};\n"
+                broken = (
+                    f"CREATE OR REPLACE VIEW {v.name} AS {residue};\n",
+                    f"ALTER VIEW {v.name} RENAME TO {v.name}_residue;\n",
+                )
                 desc = f"refilter_{v.name}"
             else:
                 v = rng.choice(candidates)
-                previous = v.select()
+                previous, residue = v.select(), v.select(residue=True)
                 extra = [c for c, _ in table_of(tables, v.table).columns if c not in v.columns]
                 v.columns.append(rng.choice(extra))
                 up = f"CREATE OR REPLACE VIEW {v.name} AS {v.select()};\n"
                 down = f"DROP VIEW {v.name};\nCREATE VIEW {v.name} AS {previous};\n"
+                broken = (
+                    f"DROP VIEW {v.name};\nCREATE VIEW {v.name} AS {residue};\n",
+                    f"ALTER VIEW {v.name} RENAME TO {v.name}_residue;\n"
+                    f"CREATE VIEW {v.name} AS {previous};\n",
+                )
                 desc = f"widen_{v.name}"
-        out.append((tag, desc, up, down))
+        out.append((tag, desc, up, down, dict(zip(FLAVOURS, broken))))
     expected = {
         "tables": len(tables),
         "views": len(views),
@@ -173,20 +223,33 @@ def main():
     parser.add_argument("dir")
     parser.add_argument("count", type=int)
     parser.add_argument("--seed", type=int, default=20240604)
+    parser.add_argument("--break-every", type=int, metavar="K")
     args = parser.parse_args()
     if not 1 <= args.count <= 9999:
         sys.exit("count must be 1 to 9999")
+    if args.break_every is not None and args.break_every < 1:
+        sys.exit("--break-every must be at least 1")
     os.makedirs(args.dir, exist_ok=False)
     chain, expected = generate(args.count, args.seed)
-    for tag, desc, up, down in chain:
+    broken_list = []
+    for n, (tag, desc, up, down, broken) in enumerate(chain, start=1):
         header = f"-- generated by scripts/bench/gen_downgrade_chain.py (seed {args.seed})\n"
         with open(os.path.join(args.dir, f"{tag}_{desc}.up.sql"), "w") as f:
             f.write(header + up)
+        if args.break_every and n % args.break_every == 0:
+            flavour = FLAVOURS[(n // args.break_every - 1) % len(FLAVOURS)]
+            down = broken[flavour]
+            header += f"-- broken on purpose (--break-every {args.break_every}): {flavour}\n"
+            broken_list.append(f"{tag} {flavour}\n")
         with open(os.path.join(args.dir, f"{tag}_{desc}.down.sql"), "w") as f:
             f.write(header + down)
-    with open(os.path.normpath(args.dir) + ".expected", "w") as f:
+    base = os.path.normpath(args.dir)
+    with open(base + ".expected", "w") as f:
         for key, value in expected.items():
             f.write(f"{key} {value}\n")
+    if args.break_every:
+        with open(base + ".broken", "w") as f:
+            f.writelines(broken_list)
 
 
 if __name__ == "__main__":
