@@ -283,24 +283,40 @@ fn missing_images_and_failing_pulls() {
 }
 
 #[test]
-fn ctrl_c_during_up_removes_what_up_created() {
+fn ctrl_c_or_sigterm_during_up_removes_what_up_created() {
     for engine in engines() {
         let p = TestProject::new(&engine, "sigint", &image_17(), "");
-        let child = p.cmd(&["up"]).stderr(Stdio::piped()).spawn().unwrap();
-        assert!(
-            wait_for(Duration::from_secs(30), || engine
-                .container_exists(&p.container)),
-            "container never appeared"
-        );
-        let kill = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let out = child.wait_with_output().unwrap();
-        assert_error(&out, 130, "interrupted");
-        assert!(!engine.container_exists(&p.container), "container removed");
-        assert!(!engine.volume_exists(&p.volume()), "volume removed");
+        // Once the container exists (it is being started or waited for).
+        let cases: [(&str, i32, &str, bool); 2] = [
+            ("INT", 130, "Ctrl-C (SIGINT)", true),
+            ("TERM", 143, "SIGTERM", true),
+        ];
+        for (signal, code, named, on_container) in cases {
+            let child = p.cmd(&["up"]).stderr(Stdio::piped()).spawn().unwrap();
+            assert!(
+                wait_for(Duration::from_secs(30), || if on_container {
+                    engine.container_exists(&p.container)
+                } else {
+                    engine.volume_exists(&p.volume())
+                }),
+                "nothing appeared"
+            );
+            let kill = Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(kill.success());
+            let out = child.wait_with_output().unwrap();
+            assert_error(&out, code, &format!("interrupted by {named}"));
+            assert!(
+                !engine.container_exists(&p.container),
+                "SIG{signal}: container removed"
+            );
+            assert!(
+                !engine.volume_exists(&p.volume()),
+                "SIG{signal}: volume removed"
+            );
+        }
     }
 }
 

@@ -41,11 +41,13 @@ fn scratch_databases(p: &TestProject) -> String {
     p.host_psql("select coalesce(string_agg(datname, ','), '') from pg_database where datname like 'packit\\_scratch\\_%'")
 }
 
-/// Runs the tool with `args`, sends it SIGINT once `ready` holds (and half a second more), and
-/// returns what it printed.
-fn interrupt_when(
+/// Runs the tool with `args`, sends it `signal` (`INT`, `TERM`) once `ready` holds and `delay`
+/// more has passed, and returns what it printed.
+fn signal_when(
     p: &TestProject,
     args: &[&str],
+    signal: &str,
+    delay: Duration,
     mut ready: impl FnMut() -> bool,
 ) -> std::process::Output {
     let child = p
@@ -55,12 +57,22 @@ fn interrupt_when(
         .spawn()
         .unwrap();
     assert!(wait_for(Duration::from_secs(30), &mut ready));
-    std::thread::sleep(Duration::from_millis(500));
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    std::thread::sleep(delay);
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
+    assert!(kill.success());
     child.wait_with_output().unwrap()
+}
+
+/// [`signal_when`] with SIGINT, half a second after `ready`.
+fn interrupt_when(
+    p: &TestProject,
+    args: &[&str],
+    ready: impl FnMut() -> bool,
+) -> std::process::Output {
+    signal_when(p, args, "INT", Duration::from_millis(500), ready)
 }
 
 fn by_name<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -312,7 +324,21 @@ fn scratch_databases_are_unique_marked_and_cleaned_up() {
             let names = scratch_databases(&p);
             names.contains("packit_scratch_") && names != "packit_scratch_users_own"
         });
-        assert_error(&out, 130, "interrupted");
+        assert_error(&out, 130, "interrupted by Ctrl-C (SIGINT)");
+        assert_eq!(scratch_databases(&p), "packit_scratch_users_own");
+
+        // SIGTERM, as a CI runner sends on cancel, does the same, with 128 + 15.
+        let out = signal_when(
+            &p,
+            &["test-downgrade"],
+            "TERM",
+            Duration::from_millis(500),
+            || {
+                let names = scratch_databases(&p);
+                names.contains("packit_scratch_") && names != "packit_scratch_users_own"
+            },
+        );
+        assert_error(&out, 143, "interrupted by SIGTERM");
         assert_eq!(scratch_databases(&p), "packit_scratch_users_own");
 
         // An empty set, and a folder of the other layout with the wrong configuration.

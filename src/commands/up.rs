@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::commands::admin::superuser_psql;
+use crate::commands::interrupt::Interrupt;
 use crate::commands::migrate::apply_pending;
 use crate::commands::{connect, connection_info, CommandError};
 use crate::config::Config;
@@ -36,21 +37,23 @@ pub struct UpArgs {
     pub migrate: bool,
 }
 
-/// What this run created, so a failure or Ctrl-C can remove exactly that.
+/// What this run created, so a failure, Ctrl-C or SIGTERM can remove exactly that.
 #[derive(Default)]
 struct Created {
     container: Option<String>,
     volume: Option<String>,
 }
 
-/// Runs `up`: prints the masked URL on stderr and the outcome.
+/// Runs `up`: prints the masked URL on stderr and the outcome. SIGINT (Ctrl-C) or SIGTERM
+/// removes what this run created.
 pub async fn up(config: &Config, args: &UpArgs) -> Result<(), Error> {
     let started = Instant::now();
-    let engine = connect(config).await?;
+    let interrupt = Interrupt::listen()?;
+    let engine = interrupt.guard(connect(config)).await?;
     let created = Arc::new(Mutex::new(Created::default()));
     let result = tokio::select! {
         result = ensure_running(&engine, config, args, &created) => result,
-        _ = tokio::signal::ctrl_c() => Err(CommandError::Interrupted.into()),
+        signal = interrupt.signalled() => Err(CommandError::Interrupted { signal }.into()),
     };
     if result.is_err() {
         roll_back(&engine, &created).await;
