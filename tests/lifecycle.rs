@@ -286,10 +286,13 @@ fn missing_images_and_failing_pulls() {
 fn ctrl_c_or_sigterm_during_up_removes_what_up_created() {
     for engine in engines() {
         let p = TestProject::new(&engine, "sigint", &image_17(), "");
-        // Once the container exists (it is being started or waited for).
-        let cases: [(&str, i32, &str, bool); 2] = [
+        // Once the container exists (it is being started or waited for), and at once when the
+        // volume appears (the container is about to be created).
+        let cases: [(&str, i32, &str, bool); 4] = [
             ("INT", 130, "Ctrl-C (SIGINT)", true),
             ("TERM", 143, "SIGTERM", true),
+            ("INT", 130, "Ctrl-C (SIGINT)", false),
+            ("TERM", 143, "SIGTERM", false),
         ];
         for (signal, code, named, on_container) in cases {
             let child = p.cmd(&["up"]).stderr(Stdio::piped()).spawn().unwrap();

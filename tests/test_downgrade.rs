@@ -406,6 +406,81 @@ fn isolated_checks_use_a_throwaway_container_and_remove_it() {
 }
 
 #[test]
+fn signals_during_isolated_start_up_remove_the_throwaway_container() {
+    for engine in engines() {
+        let p = TestProject::new(
+            &engine,
+            "td-iso-sig",
+            &image_17(),
+            &format!("migrations = \"{}\"", fixture("good").display()),
+        );
+        // The run's throwaway container and volume: its name and the labels from the
+        // configuration.
+        let filters = [
+            "--filter".to_string(),
+            format!("name={}-check-", p.container),
+            "--filter".to_string(),
+            format!("label={}", common::TEST_LABEL),
+        ];
+        let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
+        let containers = || {
+            let mut args = vec!["ps", "-a", "--format", "{{.Names}}"];
+            args.extend(&filters);
+            engine.cli_ok(&args)
+        };
+        let volumes = || {
+            let mut args = vec!["volume", "ls", "-q"];
+            args.extend(&filters);
+            engine.cli_ok(&args)
+        };
+        // From the first thing the run creates (the volume), through the container's creation
+        // and start, to the wait for PostgreSQL (made to last by freezing the container as soon
+        // as it logs anything, as a slow first start would).
+        let cases = [
+            ("INT", 130, "volume"),
+            ("TERM", 143, "volume"),
+            ("TERM", 143, "container"),
+            ("INT", 130, "waited-for container"),
+            ("TERM", 143, "waited-for container"),
+        ];
+        for (signal, code, appears) in cases {
+            let out = signal_when(
+                &p,
+                &["test-downgrade", "--isolated"],
+                signal,
+                Duration::ZERO,
+                || match appears {
+                    "volume" => !volumes().is_empty(),
+                    "container" => !containers().is_empty(),
+                    _ => {
+                        let name = containers();
+                        if name.is_empty() {
+                            return false;
+                        }
+                        let logs = engine.cli(&["logs", &name]);
+                        if logs.stdout.is_empty() && logs.stderr.is_empty() {
+                            return false;
+                        }
+                        engine.cli_ok(&["pause", &name]);
+                        std::thread::sleep(Duration::from_millis(300));
+                        true
+                    }
+                },
+            );
+            let context = format!("SIG{signal} once the {appears} appeared");
+            assert_error(&out, code, "interrupted by");
+            assert!(
+                !stderr(&out).contains("checking in throwaway container"),
+                "{context}: stopped during start-up, not after: {}",
+                stderr(&out)
+            );
+            assert_eq!(containers(), "", "{context}: throwaway container removed");
+            assert_eq!(volumes(), "", "{context}: throwaway volume removed");
+        }
+    }
+}
+
+#[test]
 fn sclorg_images_check_through_the_superuser() {
     for engine in engines() {
         // The application role of an sclorg image may not create databases.

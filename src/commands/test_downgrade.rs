@@ -95,7 +95,9 @@ pub async fn test_downgrade(config: &Config, args: &TestDowngradeArgs) -> Result
     })
 }
 
-/// Sets up where the check runs, runs it until SIGINT or SIGTERM, and always cleans up.
+/// Sets up where the check runs, runs it until SIGINT or SIGTERM, and always cleans up: the
+/// throwaway container (whose start removes it itself when stopped half-way) and the scratch
+/// databases.
 async fn run(
     engine: &Engine,
     config: &Config,
@@ -106,12 +108,7 @@ async fn run(
 ) -> Result<CheckReport, Error> {
     let (container, style, app, throwaway): (String, _, ConnectionInfo, Option<ContainerSpec>) =
         if args.isolated {
-            let (spec, info) = tokio::select! {
-                started = start_throwaway(engine, config, args.timeout) => started?,
-                signal = interrupt.signalled() => {
-                    return Err(CommandError::Interrupted { signal }.into())
-                }
-            };
+            let (spec, info) = start_throwaway(engine, config, args.timeout, interrupt).await?;
             ui::note(&format!("checking in throwaway container `{}`", spec.name));
             (spec.name.clone(), spec.env_style, info, Some(spec))
         } else {
