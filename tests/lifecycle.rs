@@ -324,6 +324,53 @@ fn ctrl_c_or_sigterm_during_up_removes_what_up_created() {
 }
 
 #[test]
+fn sigterm_while_up_applies_migrations_stops_them() {
+    for engine in engines() {
+        let p = TestProject::new(&engine, "sigmig", &image_17(), "");
+        let migrations = p.dir.path().join("migrations");
+        std::fs::create_dir(&migrations).unwrap();
+        std::fs::write(
+            migrations.join("1_slow.up.sql"),
+            "CREATE TABLE slow (id int);\nSELECT pg_sleep(20);\n",
+        )
+        .unwrap();
+        std::fs::write(migrations.join("1_slow.down.sql"), "DROP TABLE slow;\n").unwrap();
+        p.run_ok(&["up", "--no-migrate"]);
+        let child = p.cmd(&["up"]).stderr(Stdio::piped()).spawn().unwrap();
+        assert!(
+            wait_for(Duration::from_secs(30), || {
+                p.host_psql(
+                "select count(*) from pg_stat_activity where query like '%pg_sleep(20)%' and pid <> pg_backend_pid()"
+            ) != "0"
+            }),
+            "the migration never started"
+        );
+        let kill = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let started = std::time::Instant::now();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "stopped at once, not after the migration"
+        );
+        assert_error(&out, 143, "interrupted by SIGTERM");
+        assert_eq!(
+            engine.container_state(&p.container),
+            "running",
+            "the container up reported as started is kept"
+        );
+        assert_eq!(
+            p.host_psql("select count(*) from pg_tables where tablename = 'slow'"),
+            "0",
+            "the migration is not applied"
+        );
+    }
+}
+
+#[test]
 fn not_ready_in_time_shows_the_log_tail_and_cleans_up() {
     for engine in engines() {
         let p = TestProject::new(&engine, "timeout", &image_17(), "");

@@ -66,7 +66,8 @@ pub async fn up(config: &Config, args: &UpArgs) -> Result<(), Error> {
     ));
     ui::note(&format!("DATABASE_URL={}", info.masked_url()));
     if args.migrate {
-        migrate_at_start(config, &info).await?;
+        // Stopped, the migration in progress is rolled back with its connection.
+        interrupt.guard(migrate_at_start(config, &info)).await?;
     }
     ui::note(
         "print it in full with `cargo packit-db url`; open a shell with `cargo packit-db psql`",
