@@ -4,7 +4,7 @@
 //! module wraps them, and [`Error::exit_code`] decides the documented exit code for every kind.
 //! The compiler checks that no kind is forgotten.
 
-use crate::commands::CommandError;
+use crate::commands::{CommandError, StopSignal};
 use crate::config::ConfigError;
 use crate::db::DbError;
 use crate::dump::DumpError;
@@ -40,6 +40,9 @@ pub mod exit_codes {
     pub const DUMP: i32 = 11;
     /// Interrupted by Ctrl-C (128 + SIGINT).
     pub const INTERRUPTED: i32 = 130;
+    /// Stopped by SIGTERM, as a CI runner cancelling a job does (128 + SIGTERM), after the same
+    /// clean-up as for Ctrl-C.
+    pub const TERMINATED: i32 = 143;
 }
 
 /// Any error a command can end with.
@@ -134,7 +137,10 @@ impl Error {
                 CommandError::NotConfirmed { .. } | CommandError::Declined { .. } => {
                     exit_codes::NOT_CONFIRMED
                 }
-                CommandError::Interrupted => exit_codes::INTERRUPTED,
+                CommandError::Interrupted { signal } => match signal {
+                    StopSignal::Interrupt => exit_codes::INTERRUPTED,
+                    StopSignal::Terminate => exit_codes::TERMINATED,
+                },
                 CommandError::Io { .. } => exit_codes::FAILURE,
             },
         }

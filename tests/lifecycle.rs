@@ -283,24 +283,90 @@ fn missing_images_and_failing_pulls() {
 }
 
 #[test]
-fn ctrl_c_during_up_removes_what_up_created() {
+fn ctrl_c_or_sigterm_during_up_removes_what_up_created() {
     for engine in engines() {
         let p = TestProject::new(&engine, "sigint", &image_17(), "");
+        // Once the container exists (it is being started or waited for), and at once when the
+        // volume appears (the container is about to be created).
+        let cases: [(&str, i32, &str, bool); 4] = [
+            ("INT", 130, "Ctrl-C (SIGINT)", true),
+            ("TERM", 143, "SIGTERM", true),
+            ("INT", 130, "Ctrl-C (SIGINT)", false),
+            ("TERM", 143, "SIGTERM", false),
+        ];
+        for (signal, code, named, on_container) in cases {
+            let child = p.cmd(&["up"]).stderr(Stdio::piped()).spawn().unwrap();
+            assert!(
+                wait_for(Duration::from_secs(30), || if on_container {
+                    engine.container_exists(&p.container)
+                } else {
+                    engine.volume_exists(&p.volume())
+                }),
+                "nothing appeared"
+            );
+            let kill = Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(kill.success());
+            let out = child.wait_with_output().unwrap();
+            assert_error(&out, code, &format!("interrupted by {named}"));
+            assert!(
+                !engine.container_exists(&p.container),
+                "SIG{signal}: container removed"
+            );
+            assert!(
+                !engine.volume_exists(&p.volume()),
+                "SIG{signal}: volume removed"
+            );
+        }
+    }
+}
+
+#[test]
+fn sigterm_while_up_applies_migrations_stops_them() {
+    for engine in engines() {
+        let p = TestProject::new(&engine, "sigmig", &image_17(), "");
+        let migrations = p.dir.path().join("migrations");
+        std::fs::create_dir(&migrations).unwrap();
+        std::fs::write(
+            migrations.join("1_slow.up.sql"),
+            "CREATE TABLE slow (id int);\nSELECT pg_sleep(20);\n",
+        )
+        .unwrap();
+        std::fs::write(migrations.join("1_slow.down.sql"), "DROP TABLE slow;\n").unwrap();
+        p.run_ok(&["up", "--no-migrate"]);
         let child = p.cmd(&["up"]).stderr(Stdio::piped()).spawn().unwrap();
         assert!(
-            wait_for(Duration::from_secs(30), || engine
-                .container_exists(&p.container)),
-            "container never appeared"
+            wait_for(Duration::from_secs(30), || {
+                p.host_psql(
+                "select count(*) from pg_stat_activity where query like '%pg_sleep(20)%' and pid <> pg_backend_pid()"
+            ) != "0"
+            }),
+            "the migration never started"
         );
         let kill = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+            .args(["-TERM", &child.id().to_string()])
             .status()
             .unwrap();
         assert!(kill.success());
+        let started = std::time::Instant::now();
         let out = child.wait_with_output().unwrap();
-        assert_error(&out, 130, "interrupted");
-        assert!(!engine.container_exists(&p.container), "container removed");
-        assert!(!engine.volume_exists(&p.volume()), "volume removed");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "stopped at once, not after the migration"
+        );
+        assert_error(&out, 143, "interrupted by SIGTERM");
+        assert_eq!(
+            engine.container_state(&p.container),
+            "running",
+            "the container up reported as started is kept"
+        );
+        assert_eq!(
+            p.host_psql("select count(*) from pg_tables where tablename = 'slow'"),
+            "0",
+            "the migration is not applied"
+        );
     }
 }
 

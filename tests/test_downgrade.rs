@@ -41,11 +41,13 @@ fn scratch_databases(p: &TestProject) -> String {
     p.host_psql("select coalesce(string_agg(datname, ','), '') from pg_database where datname like 'packit\\_scratch\\_%'")
 }
 
-/// Runs the tool with `args`, sends it SIGINT once `ready` holds (and half a second more), and
-/// returns what it printed.
-fn interrupt_when(
+/// Runs the tool with `args`, sends it `signal` (`INT`, `TERM`) once `ready` holds and `delay`
+/// more has passed, and returns what it printed.
+fn signal_when(
     p: &TestProject,
     args: &[&str],
+    signal: &str,
+    delay: Duration,
     mut ready: impl FnMut() -> bool,
 ) -> std::process::Output {
     let child = p
@@ -55,12 +57,22 @@ fn interrupt_when(
         .spawn()
         .unwrap();
     assert!(wait_for(Duration::from_secs(30), &mut ready));
-    std::thread::sleep(Duration::from_millis(500));
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    std::thread::sleep(delay);
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
+    assert!(kill.success());
     child.wait_with_output().unwrap()
+}
+
+/// [`signal_when`] with SIGINT, half a second after `ready`.
+fn interrupt_when(
+    p: &TestProject,
+    args: &[&str],
+    ready: impl FnMut() -> bool,
+) -> std::process::Output {
+    signal_when(p, args, "INT", Duration::from_millis(500), ready)
 }
 
 fn by_name<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -312,7 +324,21 @@ fn scratch_databases_are_unique_marked_and_cleaned_up() {
             let names = scratch_databases(&p);
             names.contains("packit_scratch_") && names != "packit_scratch_users_own"
         });
-        assert_error(&out, 130, "interrupted");
+        assert_error(&out, 130, "interrupted by Ctrl-C (SIGINT)");
+        assert_eq!(scratch_databases(&p), "packit_scratch_users_own");
+
+        // SIGTERM, as a CI runner sends on cancel, does the same, with 128 + 15.
+        let out = signal_when(
+            &p,
+            &["test-downgrade"],
+            "TERM",
+            Duration::from_millis(500),
+            || {
+                let names = scratch_databases(&p);
+                names.contains("packit_scratch_") && names != "packit_scratch_users_own"
+            },
+        );
+        assert_error(&out, 143, "interrupted by SIGTERM");
         assert_eq!(scratch_databases(&p), "packit_scratch_users_own");
 
         // An empty set, and a folder of the other layout with the wrong configuration.
@@ -376,6 +402,81 @@ fn isolated_checks_use_a_throwaway_container_and_remove_it() {
             &format!("name={}-check-", p.container),
         ]);
         assert_eq!(volumes, "", "throwaway volume removed");
+    }
+}
+
+#[test]
+fn signals_during_isolated_start_up_remove_the_throwaway_container() {
+    for engine in engines() {
+        let p = TestProject::new(
+            &engine,
+            "td-iso-sig",
+            &image_17(),
+            &format!("migrations = \"{}\"", fixture("good").display()),
+        );
+        // The run's throwaway container and volume: its name and the labels from the
+        // configuration.
+        let filters = [
+            "--filter".to_string(),
+            format!("name={}-check-", p.container),
+            "--filter".to_string(),
+            format!("label={}", common::TEST_LABEL),
+        ];
+        let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
+        let containers = || {
+            let mut args = vec!["ps", "-a", "--format", "{{.Names}}"];
+            args.extend(&filters);
+            engine.cli_ok(&args)
+        };
+        let volumes = || {
+            let mut args = vec!["volume", "ls", "-q"];
+            args.extend(&filters);
+            engine.cli_ok(&args)
+        };
+        // From the first thing the run creates (the volume), through the container's creation
+        // and start, to the wait for PostgreSQL (made to last by freezing the container as soon
+        // as it logs anything, as a slow first start would).
+        let cases = [
+            ("INT", 130, "volume"),
+            ("TERM", 143, "volume"),
+            ("TERM", 143, "container"),
+            ("INT", 130, "waited-for container"),
+            ("TERM", 143, "waited-for container"),
+        ];
+        for (signal, code, appears) in cases {
+            let out = signal_when(
+                &p,
+                &["test-downgrade", "--isolated"],
+                signal,
+                Duration::ZERO,
+                || match appears {
+                    "volume" => !volumes().is_empty(),
+                    "container" => !containers().is_empty(),
+                    _ => {
+                        let name = containers();
+                        if name.is_empty() {
+                            return false;
+                        }
+                        let logs = engine.cli(&["logs", &name]);
+                        if logs.stdout.is_empty() && logs.stderr.is_empty() {
+                            return false;
+                        }
+                        engine.cli_ok(&["pause", &name]);
+                        std::thread::sleep(Duration::from_millis(300));
+                        true
+                    }
+                },
+            );
+            let context = format!("SIG{signal} once the {appears} appeared");
+            assert_error(&out, code, "interrupted by");
+            assert!(
+                !stderr(&out).contains("checking in throwaway container"),
+                "{context}: stopped during start-up, not after: {}",
+                stderr(&out)
+            );
+            assert_eq!(containers(), "", "{context}: throwaway container removed");
+            assert_eq!(volumes(), "", "{context}: throwaway volume removed");
+        }
     }
 }
 

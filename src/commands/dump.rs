@@ -14,8 +14,9 @@ use std::time::Instant;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::commands::admin::superuser_request;
+use crate::commands::interrupt::Interrupt;
 use crate::commands::staging::{last_lines, run_token, Admin, UPLOAD_PREFIX};
-use crate::commands::{connect, running_container, CommandError};
+use crate::commands::{connect, running_container};
 use crate::config::Config;
 use crate::dump::source::io_reason;
 use crate::dump::DumpError;
@@ -46,15 +47,21 @@ pub struct DumpArgs {
 
 /// Runs `dump`.
 pub async fn dump(config: &Config, args: &DumpArgs) -> Result<(), Error> {
-    let engine = connect(config).await?;
-    let result = run(&engine, config, args).await;
+    let interrupt = Interrupt::listen()?;
+    let engine = interrupt.guard(connect(config)).await?;
+    let result = run(&engine, config, args, &interrupt).await;
     engine.close().await;
     result
 }
 
-async fn run(engine: &Engine, config: &Config, args: &DumpArgs) -> Result<(), Error> {
+async fn run(
+    engine: &Engine,
+    config: &Config,
+    args: &DumpArgs,
+    interrupt: &Interrupt,
+) -> Result<(), Error> {
     let started = Instant::now();
-    let (container, info) = running_container(engine, config).await?;
+    let (container, info) = interrupt.guard(running_container(engine, config)).await?;
     let database = args
         .database
         .clone()
@@ -156,10 +163,8 @@ async fn run(engine: &Engine, config: &Config, args: &DumpArgs) -> Result<(), Er
             .map_err(|e| write_error(&display, &e.error))?;
         Ok(bytes)
     };
-    let result = tokio::select! {
-        r = work => r,
-        _ = tokio::signal::ctrl_c() => Err(CommandError::Interrupted.into()),
-    };
+    // Stopped, the partial file is removed when `work` is dropped.
+    let result = interrupt.guard(work).await;
     if args.format == DumpOutFormat::Custom {
         admin.root(&["rm", "-f", &inside]).await;
     }

@@ -15,6 +15,7 @@ mod tail;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use crate::commands::interrupt::Interrupt;
 use crate::commands::staging::{
     drop_database, previous_name, remove_leftovers, run_token, swap, Admin, DirectSql, Staging,
     UPLOAD_PREFIX,
@@ -119,6 +120,10 @@ async fn run(
     if confirmed {
         confirm_replacement(&target, probe.sessions, args)?;
     }
+    // Listening starts after the question: Ctrl-C at the prompt ends the process there and
+    // then, as before, with nothing created yet. From here on SIGINT and SIGTERM drop the
+    // staging database (a signal during its creation stops the load before it starts).
+    let interrupt = Interrupt::listen()?;
     remove_leftovers(&admin).await?;
     let mut known = probe.roles;
     if !probe.owner_exists {
@@ -159,9 +164,10 @@ async fn run(
     };
     let load = load(&admin, &mut dump, &staging, &upload_dir, &mut roles, args);
     let outcome = tokio::select! {
+        biased;
+        signal = interrupt.signalled() => Err(CommandError::Interrupted { signal }.into()),
         outcome = load => outcome,
         Err(e) = read_ahead => Err(e),
-        _ = tokio::signal::ctrl_c() => Err(CommandError::Interrupted.into()),
     };
     if format.is_archive() {
         admin

@@ -4,6 +4,7 @@
 mod admin;
 mod down;
 mod dump;
+mod interrupt;
 mod load_dump;
 mod migrate;
 mod psql;
@@ -16,6 +17,7 @@ mod url;
 
 pub use down::{down, DownArgs};
 pub use dump::{dump, DumpArgs, DumpOutFormat};
+pub use interrupt::StopSignal;
 pub use load_dump::{load_dump, LoadDumpArgs, MissingRoles};
 pub use migrate::{migrate, MigrateAction, MigrateArgs};
 pub use psql::{psql, PsqlArgs};
@@ -44,9 +46,12 @@ pub enum CommandError {
         /// The step.
         what: String,
     },
-    /// Ctrl-C.
-    #[error("interrupted; everything this run created was removed")]
-    Interrupted,
+    /// SIGINT (Ctrl-C) or SIGTERM, after the command removed what it had created.
+    #[error("interrupted by {signal}; nothing half-done was left behind")]
+    Interrupted {
+        /// Which signal.
+        signal: StopSignal,
+    },
     /// Local I/O failed.
     #[error("failed to {action}: {reason}")]
     Io {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use console::style;
 use futures_util::future::{join_all, try_join_all};
 
+use crate::commands::interrupt::Interrupt;
 use crate::commands::scratch::Scratch;
 use crate::commands::up::{remove_throwaway, start_throwaway};
 use crate::commands::{connect, running_container, CommandError};
@@ -77,8 +78,9 @@ pub async fn test_downgrade(config: &Config, args: &TestDowngradeArgs) -> Result
             Version::parse(set.layout, v).ok_or_else(|| MigrateError::UnknownVersion(v.clone()))?,
         ),
     };
-    let engine = connect(config).await?;
-    let result = run(&engine, config, args, &set, &selection).await;
+    let interrupt = Interrupt::listen()?;
+    let engine = interrupt.guard(connect(config)).await?;
+    let result = run(&engine, config, args, &set, &selection, &interrupt).await;
     engine.close().await;
     let report = result?;
     if let Some(path) = &args.junit {
@@ -95,24 +97,24 @@ pub async fn test_downgrade(config: &Config, args: &TestDowngradeArgs) -> Result
     })
 }
 
-/// Sets up where the check runs, runs it under Ctrl-C protection, and always cleans up.
+/// Sets up where the check runs, runs it until SIGINT or SIGTERM, and always cleans up: the
+/// throwaway container (whose start removes it itself when stopped half-way) and the scratch
+/// databases.
 async fn run(
     engine: &Engine,
     config: &Config,
     args: &TestDowngradeArgs,
     set: &MigrationSet,
     selection: &Selection,
+    interrupt: &Interrupt,
 ) -> Result<CheckReport, Error> {
     let (container, style, app, throwaway): (String, _, ConnectionInfo, Option<ContainerSpec>) =
         if args.isolated {
-            let (spec, info) = tokio::select! {
-                started = start_throwaway(engine, config, args.timeout) => started?,
-                _ = tokio::signal::ctrl_c() => return Err(CommandError::Interrupted.into()),
-            };
+            let (spec, info) = start_throwaway(engine, config, args.timeout, interrupt).await?;
             ui::note(&format!("checking in throwaway container `{}`", spec.name));
             (spec.name.clone(), spec.env_style, info, Some(spec))
         } else {
-            let (container, info) = running_container(engine, config).await?;
+            let (container, info) = interrupt.guard(running_container(engine, config)).await?;
             (
                 config.container.clone(),
                 container.observed.env_style(),
@@ -120,13 +122,19 @@ async fn run(
                 None,
             )
         };
-    let result = check_in(engine, &container, style, &app, args, set, selection).await;
+    let result = check_in(
+        engine, &container, style, &app, args, set, selection, interrupt,
+    )
+    .await;
     if let Some(spec) = &throwaway {
         remove_throwaway(engine, spec).await;
     }
     result
 }
 
+/// Creates the scratch databases (not stopped half-way: a signal then stops the check before
+/// it starts), checks on them and drops them.
+#[allow(clippy::too_many_arguments)]
 async fn check_in(
     engine: &Engine,
     container: &str,
@@ -135,8 +143,10 @@ async fn check_in(
     args: &TestDowngradeArgs,
     set: &MigrationSet,
     selection: &Selection,
+    interrupt: &Interrupt,
 ) -> Result<CheckReport, Error> {
     let plan = plan_lanes(set, selection, args.jobs, default_jobs())?;
+    interrupt.check()?;
     let mut scratches = Scratch::create_many(engine, container, style, app, plan.lanes).await?;
     let names: Vec<&str> = scratches.iter().map(Scratch::name).collect();
     if args.format == Format::Human {
@@ -168,9 +178,12 @@ async fn check_in(
             print_result(c);
         }
     };
-    // `None`: interrupted by Ctrl-C.
-    let outcome = match try_join_all(scratches.iter().map(Scratch::connect)).await {
-        Err(e) => Some(Err(e)),
+    // `Err`: interrupted by SIGINT or SIGTERM.
+    let outcome = match interrupt
+        .guard(try_join_all(scratches.iter().map(Scratch::connect)))
+        .await
+    {
+        Err(e) => Err(e),
         Ok(conns) => {
             let lanes = conns
                 .into_iter()
@@ -180,10 +193,9 @@ async fn check_in(
                     scratch: scratch as &mut dyn ScratchDatabase,
                 })
                 .collect();
-            tokio::select! {
-                report = check(set, selection, &options, lanes, &mut print) => Some(report),
-                _ = tokio::signal::ctrl_c() => None,
-            }
+            interrupt
+                .guard(check(set, selection, &options, lanes, &mut print))
+                .await
         }
     };
     // Always drop the scratch databases, whatever happened.
@@ -198,10 +210,7 @@ async fn check_in(
             ));
         }
     }
-    match outcome {
-        None => Err(CommandError::Interrupted.into()),
-        Some(report) => Ok(report?),
-    }
+    outcome
 }
 
 /// The cores, for the lanes when `--jobs` is not given (`plan_lanes` caps them).

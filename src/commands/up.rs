@@ -1,11 +1,12 @@
 //! `up`: make the project's Postgres container exist, run and accept connections.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::commands::admin::superuser_psql;
+use crate::commands::interrupt::Interrupt;
 use crate::commands::migrate::apply_pending;
-use crate::commands::{connect, connection_info, CommandError};
+use crate::commands::{connect, connection_info};
 use crate::config::Config;
 use crate::db::{quote_ident, quote_literal, wait_until_ready, ConnectionInfo, DbError, Readiness};
 use crate::engine::{
@@ -36,22 +37,21 @@ pub struct UpArgs {
     pub migrate: bool,
 }
 
-/// What this run created, so a failure or Ctrl-C can remove exactly that.
+/// What this run created, so a failure, Ctrl-C or SIGTERM can remove exactly that.
 #[derive(Default)]
 struct Created {
     container: Option<String>,
     volume: Option<String>,
 }
 
-/// Runs `up`: prints the masked URL on stderr and the outcome.
+/// Runs `up`: prints the masked URL on stderr and the outcome. SIGINT (Ctrl-C) or SIGTERM
+/// removes what this run created.
 pub async fn up(config: &Config, args: &UpArgs) -> Result<(), Error> {
     let started = Instant::now();
-    let engine = connect(config).await?;
-    let created = Arc::new(Mutex::new(Created::default()));
-    let result = tokio::select! {
-        result = ensure_running(&engine, config, args, &created) => result,
-        _ = tokio::signal::ctrl_c() => Err(CommandError::Interrupted.into()),
-    };
+    let interrupt = Interrupt::listen()?;
+    let engine = interrupt.guard(connect(config)).await?;
+    let created = Mutex::new(Created::default());
+    let result = ensure_running(&engine, config, args, &created, &interrupt).await;
     if result.is_err() {
         roll_back(&engine, &created).await;
     }
@@ -66,7 +66,8 @@ pub async fn up(config: &Config, args: &UpArgs) -> Result<(), Error> {
     ));
     ui::note(&format!("DATABASE_URL={}", info.masked_url()));
     if args.migrate {
-        migrate_at_start(config, &info).await?;
+        // Stopped, the migration in progress is rolled back with its connection.
+        interrupt.guard(migrate_at_start(config, &info)).await?;
     }
     ui::note(
         "print it in full with `cargo packit-db url`; open a shell with `cargo packit-db psql`",
@@ -91,11 +92,14 @@ async fn migrate_at_start(config: &Config, info: &ConnectionInfo) -> Result<(), 
 
 /// A throwaway container like the project's (same image, style, user and database; its own
 /// name, volume, password and a free port), started and ready; for `test-downgrade --isolated`.
-/// On failure nothing is left behind. The caller removes it with [`remove_throwaway`].
+/// On failure, and when `interrupt` stops it, nothing is left behind: the steps that create the
+/// volume and the container run to completion, and what they created is removed. The caller
+/// removes it with [`remove_throwaway`].
 pub(crate) async fn start_throwaway(
     engine: &Engine,
     config: &Config,
     timeout: Duration,
+    interrupt: &Interrupt,
 ) -> Result<(ContainerSpec, ConnectionInfo), Error> {
     let mut spec = ContainerSpec::from_config(config, generate_password());
     let suffix =
@@ -111,7 +115,7 @@ pub(crate) async fn start_throwaway(
         migrate: false,
     };
     let created = Mutex::new(Created::default());
-    match create_and_start(engine, &spec, &args, &created).await {
+    match create_and_start(engine, &spec, &args, &created, interrupt).await {
         Ok(info) => Ok((spec, info)),
         Err(e) => {
             // create_and_start clears `created` only on success.
@@ -153,19 +157,22 @@ async fn roll_back(engine: &Engine, created: &Mutex<Created>) {
     }
 }
 
-/// The body of `up`; returns the connection details and what was done.
+/// The body of `up`; returns the connection details and what was done. Stopped by `interrupt`
+/// between steps and while it reads or waits; an engine call that creates, starts or removes
+/// is let finish, so `created` names everything this run made.
 async fn ensure_running(
     engine: &Engine,
     config: &Config,
     args: &UpArgs,
     created: &Mutex<Created>,
+    interrupt: &Interrupt,
 ) -> Result<(ConnectionInfo, &'static str), Error> {
     let name = &config.container;
-    let existing = engine.inspect_container(name).await?;
+    let existing = interrupt.guard(engine.inspect_container(name)).await?;
     let Some(container) = existing else {
         let password = config.password.clone().unwrap_or_else(generate_password);
         let spec = ContainerSpec::from_config(config, password);
-        let info = create_and_start(engine, &spec, args, created).await?;
+        let info = create_and_start(engine, &spec, args, created, interrupt).await?;
         return Ok((info, "created and started"));
     };
     if !container.is_ours() {
@@ -190,8 +197,9 @@ async fn ensure_running(
             "replacing `{name}` ({}); the data volume is kept",
             differences.join(", ")
         ));
+        interrupt.check()?;
         engine.remove_container(name).await?;
-        let info = create_and_start(engine, &spec, args, created).await?;
+        let info = create_and_start(engine, &spec, args, created, interrupt).await?;
         return Ok((info, "recreated and started"));
     }
     match container.state {
@@ -200,28 +208,35 @@ async fn ensure_running(
                 name: name.clone(),
                 state: "running without a published port".into(),
             })?;
-            wait_ready(engine, &spec, &info, args.timeout, false).await?;
+            interrupt
+                .guard(wait_ready(engine, &spec, &info, args.timeout, false))
+                .await?;
             Ok((info, "reused running"))
         }
         _ => {
-            check_port(engine, spec.port).await?;
+            interrupt.guard(check_port(engine, spec.port)).await?;
             engine.start_container(name, spec.port).await?;
-            let info = started_info(engine, &spec).await?;
-            wait_ready(engine, &spec, &info, args.timeout, false).await?;
+            let info = interrupt.guard(started_info(engine, &spec)).await?;
+            interrupt
+                .guard(wait_ready(engine, &spec, &info, args.timeout, false))
+                .await?;
             Ok((info, "started"))
         }
     }
 }
 
 /// Creates the volume (unless it exists and fits), pulls the image, creates and starts the
-/// container, and waits for PostgreSQL.
+/// container, and waits for PostgreSQL. What it creates is recorded in `created` as soon as the
+/// engine has created it; `interrupt` stops it before each creating step and during the reads
+/// and waits, never inside a creating call, so nothing exists that `created` does not name.
 async fn create_and_start(
     engine: &Engine,
     spec: &ContainerSpec,
     args: &UpArgs,
     created: &Mutex<Created>,
+    interrupt: &Interrupt,
 ) -> Result<ConnectionInfo, Error> {
-    let volume_existed = match engine.volume_labels(&spec.volume).await? {
+    let volume_existed = match interrupt.guard(engine.volume_labels(&spec.volume)).await? {
         Some(labels) => {
             if labels.get(LABEL_MANAGED).map(String::as_str) != Some("true") {
                 return Err(ContainerError::VolumeNotOurs {
@@ -241,14 +256,14 @@ async fn create_and_start(
         }
         None => false,
     };
-    check_port(engine, spec.port).await?;
+    interrupt.guard(check_port(engine, spec.port)).await?;
     let mut progress: Option<PullProgress> = None;
-    let pulled = engine
-        .ensure_image(&spec.image, args.pull, |event| {
+    let pulled = interrupt
+        .guard(engine.ensure_image(&spec.image, args.pull, |event| {
             progress
                 .get_or_insert_with(|| PullProgress::new(&spec.image))
                 .update(event)
-        })
+        }))
         .await;
     if let Some(bar) = progress {
         bar.finish();
@@ -257,16 +272,27 @@ async fn create_and_start(
         ui::success(&format!("pulled {}", spec.image));
     }
     if !volume_existed {
+        interrupt.check()?;
         engine
             .create_volume(&spec.volume, &spec.volume_labels())
             .await?;
         created.lock().expect("not poisoned").volume = Some(spec.volume.clone());
     }
+    interrupt.check()?;
     engine.create_container(spec).await?;
     created.lock().expect("not poisoned").container = Some(spec.name.clone());
+    interrupt.check()?;
     engine.start_container(&spec.name, spec.port).await?;
-    let info = started_info(engine, spec).await?;
-    wait_ready(engine, spec, &info, args.timeout, volume_existed).await?;
+    let info = interrupt.guard(started_info(engine, spec)).await?;
+    interrupt
+        .guard(wait_ready(
+            engine,
+            spec,
+            &info,
+            args.timeout,
+            volume_existed,
+        ))
+        .await?;
     // Success: nothing to roll back any more.
     *created.lock().expect("not poisoned") = Created::default();
     Ok(info)
