@@ -274,7 +274,7 @@ python3 "$compare_py" table "${rows[@]}" | tee "$out/table.md"
 [[ -z $verify_note ]] || { log "note: $verify_note" && echo "Note: $verify_note." >>"$out/table.md"; }
 log "per-migration disagreements: $out/disagreements.txt (and .jsonl)"
 count=$(python3 -c 'import json, sys
-print(sum(sum(json.load(open(p))[k] for k in ("false", "missed", "not_checked", "irreversible_mismatch")) for p in sys.argv[1:]))' "${rows[@]}")
+print(sum(sum(json.load(open(p))[k] for k in ("false", "missed", "not_checked", "irreversible_mismatch", "steps_differ")) for p in sys.argv[1:]))' "${rows[@]}")
 if ((count > 0)); then
 	log "$count migration(s) with disagreeing verdicts"
 	exit 1

@@ -19,8 +19,9 @@ Column-order-only differences are broken on both sides, and labelled. Kinds of d
   missed       the naive check found it broken where ours passed (or skipped it)
   not-checked  ours did not check a migration the naive check gave a verdict
   irreversible one side skipped it as irreversible, the other passed it
-Both broken but at other steps is no disagreement of verdicts; it is listed in FILE as
-"steps differ" so it can be looked at, and counted apart (it fails no run).
+  steps-differ both found it broken, but at other steps (say ours reports a residue where
+               the dump shows only a column-order difference): objects one side reports
+               and the other does not, a discrepancy too
 """
 
 import argparse
