@@ -4,7 +4,7 @@
 # migration and prints a table (issue "Real histories as acceptance").
 #
 # Usage: scripts/check-real-histories.sh [--engine docker|podman] [--image IMAGE]
-#                                        [--bin PATH] [--out DIR] PATH...
+#                                        [--bin PATH] [--out DIR] [--mode verify|plain] PATH...
 #
 #   PATH      a project folder holding `migrations/`, or the migrations folder itself; sqlx
 #             layout (`V_desc.up.sql` / `.down.sql`, flat) or diesel layout (`V_name/up.sql`,
@@ -20,6 +20,9 @@
 #   --bin     the cargo-packit-db binary (default: `cargo build --release` in this
 #             repository, then $CARGO_TARGET_DIR/release/cargo-packit-db)
 #   --out     where the results go (default: a new folder under $TMPDIR); kept
+#   --mode    verify (default): test-downgrade in its verification mode (every file committed,
+#             every snapshot and verdict cross-checked); plain: the ordinary mode, whose round
+#             trips run in one transaction rolled back on failure
 #
 # Per history, one after the other:
 #   ours   a temporary project (packit-db.toml: image, engine, container, migrations = the
@@ -59,12 +62,17 @@ engine=docker
 image=localhost/packit-db-test/postgres:17
 bin=
 out=
+mode=verify
 paths=()
 while (($#)); do
 	case $1 in
-	--engine | --image | --bin | --out)
+	--engine | --image | --bin | --out | --mode)
 		(($# >= 2)) || fail "$1 needs a value"
 		case $1 in
+		--mode)
+			[[ $2 == verify || $2 == plain ]] || fail "--mode: verify or plain, not '$2'"
+			mode=$2
+			;;
 		--engine) engine=$2 ;;
 		--image) image=$2 ;;
 		--bin) bin=$2 ;;
@@ -235,7 +243,11 @@ TOML
 		fail "$name: \`up --no-migrate\` failed" "$dest/up.log"
 	verify=(env PACKIT_DB_VERIFY=1)
 	verify_mode=yes
-	if ! (cd "$project" && "${verify[@]}" "$bin" packit-db url) >/dev/null 2>"$dest/verify.log"; then
+	if [[ $mode == plain ]]; then
+		verify=(env PACKIT_DB_VERIFY=0)
+		verify_mode=no
+		verify_note="ours ran in the ordinary mode (--mode plain): round trips in one transaction, rolled back on failure"
+	elif ! (cd "$project" && "${verify[@]}" "$bin" packit-db url) >/dev/null 2>"$dest/verify.log"; then
 		grep -q 'PACKIT_DB_VERIFY' "$dest/verify.log" ||
 			fail "$name: \`url\` failed" "$dest/verify.log"
 		verify=(env)
