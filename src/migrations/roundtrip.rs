@@ -497,10 +497,9 @@ async fn down_and_up_again(
     mut verification: Option<(&mut dyn ScratchDatabase, &mut Dumps)>,
 ) -> Result<State, MigrateError> {
     let outer = how == RoundTrip::OneTransaction;
-    if outer {
-        execute(conn, "BEGIN").await?;
-    }
-    match run_step(conn, down, m.down_no_transaction(), outer).await {
+    // In one transaction: the down's query string opens it.
+    let down_place = if outer { Place::Opens } else { Place::Own };
+    match run_step(conn, down, m.down_no_transaction(), down_place).await {
         Err(message) => {
             result.problems.push(Problem {
                 step: Step::DownFailed,
@@ -517,7 +516,8 @@ async fn down_and_up_again(
                 verify::verdict_agrees(&what, !difference.is_empty(), &dumps.before, &dump)?;
             }
             classify_down(&difference, options, result);
-            match run_step(conn, &m.up, m.no_transaction, outer).await {
+            let up_place = if outer { Place::Inside } else { Place::Own };
+            match run_step(conn, &m.up, m.no_transaction, up_place).await {
                 Err(message) => {
                     result.problems.push(Problem {
                         step: Step::UpNotReapplicable,
@@ -577,17 +577,29 @@ async fn down_and_up_again(
     Ok(State::Known)
 }
 
-/// Runs a file of the round trip: in the open transaction, or as `migrate` would.
+/// Where a file of the round trip runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// In its own transaction (or none), as `migrate` runs it.
+    Own,
+    /// In a transaction its query string opens (`BEGIN;` before it: no round trip of its own),
+    /// left open.
+    Opens,
+    /// In the transaction already open.
+    Inside,
+}
+
+/// Runs a file of the round trip.
 async fn run_step(
     conn: &mut PgConnection,
     file: &MigrationFile,
     no_transaction: bool,
-    in_open_transaction: bool,
+    place: Place,
 ) -> Result<(), String> {
-    if in_open_transaction {
-        run_file_in_open_transaction(conn, file, &READER_SETTINGS).await
-    } else {
-        run_user_file(conn, file, no_transaction).await
+    match place {
+        Place::Own => run_user_file(conn, file, no_transaction).await,
+        Place::Opens => run_file_in_open_transaction(conn, file, &READER_SETTINGS, true).await,
+        Place::Inside => run_file_in_open_transaction(conn, file, &READER_SETTINGS, false).await,
     }
 }
 

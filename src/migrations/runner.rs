@@ -468,19 +468,23 @@ pub(crate) async fn run_file(
     })
 }
 
-/// Runs a migration file inside the transaction the connection is already in, as `run_file`
-/// runs one in its own (`settings` at their defaults for the file's statements, then set again
-/// for the session's own queries, all `SET LOCAL`); commits nothing. On error the transaction is
-/// left aborted, for the caller to roll back.
+/// Runs a migration file inside the transaction the connection is already in, or in one the
+/// same query string opens first (`begin`), as `run_file` runs one in its own (`settings` at
+/// their defaults for the file's statements, then set again for the session's own queries,
+/// all `SET LOCAL`); commits nothing. On error the transaction is left aborted, for the caller
+/// to roll back.
 pub(crate) async fn run_file_in_open_transaction(
     conn: &mut PgConnection,
     file: &MigrationFile,
     settings: &[(&str, &str)],
+    begin: bool,
 ) -> Result<(), String> {
-    let start: String = settings
-        .iter()
-        .map(|(name, _)| format!("SET LOCAL {name} TO DEFAULT;"))
-        .collect();
+    let mut start = String::from(if begin { "BEGIN;" } else { "" });
+    start.extend(
+        settings
+            .iter()
+            .map(|(name, _)| format!("SET LOCAL {name} TO DEFAULT;")),
+    );
     let again: String = settings
         .iter()
         .map(|(name, value)| format!("SET LOCAL {name} = {};", quote_literal(value)))
