@@ -166,19 +166,7 @@ impl<'e> Scratch<'e> {
     }
 
     async fn create_database(&self) -> Result<(), MigrateError> {
-        let name = quote_ident(&self.name);
-        let create = format!(
-            "CREATE DATABASE {name} OWNER {} TEMPLATE template0",
-            quote_ident(&self.app.user)
-        );
-        let comment = format!(
-            "COMMENT ON DATABASE {name} IS {}",
-            quote_literal(SCRATCH_MARK)
-        );
-        if self.as_app_role(&[&create, &comment]).await? {
-            return Ok(());
-        }
-        self.superuser(format!("{create};\n{comment};\n")).await
+        self.create_copy(&self.name, "template0").await
     }
 
     /// Runs the statements on the application database as the application role, when it has
