@@ -8,7 +8,7 @@
 //! finding too much (a word in a string counts, so statements a `DO` block runs through
 //! `EXECUTE` are found too); a false find only costs the parallel speed-up.
 
-use super::split::skip_block_comment;
+use crate::migrations::lexer::{dollar_body, Kind, Lexer};
 
 /// Words that, after CREATE, ALTER or DROP, name a cluster-wide object.
 const CLUSTER_OBJECTS: [&str; 5] = ["ROLE", "USER", "GROUP", "TABLESPACE", "DATABASE"];
@@ -49,31 +49,46 @@ pub fn cluster_wide_statement(sql: &str) -> Option<String> {
 }
 
 /// The words of `sql` (letters, digits and `_`, starting with a letter or `_`), upper-cased,
-/// outside comments; words inside strings and quoted identifiers count.
+/// outside comments; words inside strings and quoted identifiers count, and a dollar-quoted
+/// body is read as SQL in its turn (it is usually a function's or a `DO` block's code).
 fn words(sql: &str) -> Vec<String> {
-    let bytes = sql.as_bytes();
     let mut out = Vec::new();
+    // The texts being read, a body above the text that holds it: an explicit stack rather
+    // than recursion, and in order, since the caller looks at neighbouring words.
+    let mut stack = vec![(sql, Lexer::new(sql))];
+    while let Some((text, tokens)) = stack.last_mut() {
+        let text = *text;
+        let Some(token) = tokens.next() else {
+            stack.pop();
+            continue;
+        };
+        match token.kind {
+            Kind::LineComment | Kind::BlockComment | Kind::Whitespace => {}
+            Kind::DollarQuoted => {
+                let body = dollar_body(token.text(text));
+                stack.push((body, Lexer::new(body)));
+            }
+            _ => push_words(token.text(text), &mut out),
+        }
+    }
+    out
+}
+
+/// Pushes the words of `text`, read as plain characters.
+fn push_words(text: &str, out: &mut Vec<String>) {
+    let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'-' && bytes.get(i + 1) == Some(&b'-') {
-            i = bytes[i..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |p| i + p + 1);
-        } else if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
-            i = skip_block_comment(bytes, i);
-        } else if b.is_ascii_alphabetic() || b == b'_' {
+        if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
             let start = i;
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
-            out.push(sql[start..i].to_ascii_uppercase());
+            out.push(text[start..i].to_ascii_uppercase());
         } else {
             i += 1;
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -129,5 +144,19 @@ mod tests {
         ] {
             assert_eq!(find(sql), None, "{sql}");
         }
+    }
+
+    #[test]
+    fn comments_are_told_from_strings() {
+        // `--` in a string starts no comment, so what follows it is read.
+        assert_eq!(
+            find("select '--'; create role r;").as_deref(),
+            Some("CREATE ROLE")
+        );
+        // A dollar-quoted body is read as code: its comments are skipped.
+        assert_eq!(
+            find("DO $$ BEGIN -- create role later\n NULL; END $$;"),
+            None
+        );
     }
 }

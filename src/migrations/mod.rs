@@ -3,6 +3,7 @@
 
 pub mod cluster;
 mod error;
+mod lexer;
 pub mod roundtrip;
 mod runner;
 pub mod source;

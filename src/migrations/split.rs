@@ -2,9 +2,10 @@
 //!
 //! PostgreSQL runs a multi-statement query string as one implicit transaction, so
 //! `CREATE INDEX CONCURRENTLY` or `ALTER TYPE ... ADD VALUE` followed by its use cannot run
-//! that way: a `-- no-transaction` migration is sent one statement at a time. The splitter
-//! knows quoted strings (`'...'`, `E'...'`), quoted identifiers, dollar quoting, line comments
-//! and nested block comments; only a top-level `;` ends a statement.
+//! that way: a `-- no-transaction` migration is sent one statement at a time, split where psql
+//! would split it (the lexer's `statements`).
+
+use crate::migrations::lexer::statements;
 
 /// One statement and where it starts in the file (a character offset, 0-based).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,72 +18,22 @@ pub struct Statement<'a> {
 
 /// Splits `sql` into statements, skipping ones that hold only whitespace and comments.
 pub fn split(sql: &str) -> Vec<Statement<'_>> {
-    let bytes = sql.as_bytes();
     let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\'' => {
-                let escapes = i > 0
-                    && matches!(bytes[i - 1], b'E' | b'e')
-                    && !is_ident_byte(bytes.get(i.wrapping_sub(2)).copied());
-                i = skip_quoted(bytes, i, b'\'', escapes);
-            }
-            b'"' => i = skip_quoted(bytes, i, b'"', false),
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = bytes[i..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(bytes.len(), |p| i + p + 1);
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
-            b'$' => i = skip_dollar_quoted(sql, i),
-            b';' => {
-                push(sql, start, i, &mut out);
-                i += 1;
-                start = i;
-            }
-            _ => i += 1,
+    // Character offsets are counted on from the previous statement's start: one pass in all.
+    let (mut counted_to, mut chars) = (0, 0);
+    for span in statements(sql) {
+        if span.code_start.is_none() {
+            continue;
         }
-    }
-    push(sql, start, bytes.len(), &mut out);
-    out
-}
-
-fn push<'a>(sql: &'a str, start: usize, end: usize, out: &mut Vec<Statement<'a>>) {
-    let text = &sql[start..end];
-    if has_code(text) {
+        let start = span.range.start;
+        chars += sql[counted_to..start].chars().count();
+        counted_to = start;
         out.push(Statement {
-            text,
-            char_offset: sql[..start].chars().count(),
+            text: &sql[span.range],
+            char_offset: chars,
         });
     }
-}
-
-/// Whether `text` holds anything besides whitespace and comments.
-pub fn has_code(text: &str) -> bool {
-    code_start(text).is_some()
-}
-
-/// Where the first thing besides whitespace and comments starts in `text`.
-fn code_start(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b if b.is_ascii_whitespace() => i += 1,
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = bytes[i..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(bytes.len(), |p| i + p + 1);
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(bytes, i),
-            _ => return Some(i),
-        }
-    }
-    None
+    out
 }
 
 /// Whether a file's statements end, start or name its transaction (`COMMIT`, `BEGIN`,
@@ -108,11 +59,11 @@ pub fn controls_its_transaction(sql: &str) -> bool {
     if sql.to_ascii_lowercase().contains("set_config") {
         return true;
     }
-    split(sql).iter().any(|statement| {
-        let Some(start) = code_start(statement.text) else {
+    statements(sql).any(|span| {
+        let Some(start) = span.code_start else {
             return false;
         };
-        let words: Vec<String> = statement.text[start..]
+        let words: Vec<String> = sql[start..span.range.end]
             .split_whitespace()
             .take(2)
             .map(str::to_ascii_uppercase)
@@ -124,75 +75,6 @@ pub fn controls_its_transaction(sql: &str) -> bool {
                 || (!s.contains(' ') && words.first().is_some_and(|w| w == s))
         })
     })
-}
-
-fn is_ident_byte(b: Option<u8>) -> bool {
-    b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// Skips a quoted string or identifier starting at `i`; returns the index after it.
-fn skip_quoted(bytes: &[u8], i: usize, quote: u8, backslash_escapes: bool) -> usize {
-    let mut j = i + 1;
-    while j < bytes.len() {
-        if backslash_escapes && bytes[j] == b'\\' {
-            j += 2;
-            continue;
-        }
-        if bytes[j] == quote {
-            if bytes.get(j + 1) == Some(&quote) {
-                j += 2;
-                continue;
-            }
-            return j + 1;
-        }
-        j += 1;
-    }
-    bytes.len()
-}
-
-/// Skips a (nested) block comment starting at `i`; returns the index after it.
-pub(super) fn skip_block_comment(bytes: &[u8], i: usize) -> usize {
-    let mut depth = 0;
-    let mut j = i;
-    while j + 1 < bytes.len() {
-        if bytes[j] == b'/' && bytes[j + 1] == b'*' {
-            depth += 1;
-            j += 2;
-        } else if bytes[j] == b'*' && bytes[j + 1] == b'/' {
-            depth -= 1;
-            j += 2;
-            if depth == 0 {
-                return j;
-            }
-        } else {
-            j += 1;
-        }
-    }
-    bytes.len()
-}
-
-/// Skips `$tag$ ... $tag$` starting at `i` (or just the `$` of a parameter like `$1`).
-fn skip_dollar_quoted(sql: &str, i: usize) -> usize {
-    let bytes = sql.as_bytes();
-    // A `$` inside an identifier (`a$b`) or a positional parameter is not a quote.
-    if i > 0 && is_ident_byte(Some(bytes[i - 1])) {
-        return i + 1;
-    }
-    let tag_end = bytes[i + 1..]
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-        .map(|p| i + 1 + p);
-    let Some(tag_end) = tag_end else {
-        return bytes.len();
-    };
-    if bytes[tag_end] != b'$' || bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-        return i + 1;
-    }
-    let tag = &sql[i..=tag_end];
-    match sql[tag_end + 1..].find(tag) {
-        Some(p) => tag_end + 1 + p + tag.len(),
-        None => bytes.len(),
-    }
 }
 
 #[cfg(test)]
@@ -261,7 +143,21 @@ mod tests {
         let sql = "select 'é';select 2;   ";
         let got = split(sql);
         assert_eq!(got[1].char_offset, 11);
-        assert!(!has_code("  -- x\n/* y */\n"));
-        assert!(has_code("-- x\nselect 1"));
+        assert!(split("  -- x\n/* y */\n").is_empty());
+        assert_eq!(split("-- x\nselect 1").len(), 1);
+    }
+
+    #[test]
+    fn routine_bodies_and_parenthesised_actions_stay_whole() {
+        let sql = "create function f() returns int language sql begin atomic select 1; end;\ncreate rule r as on insert to t do also (insert into a values (1); delete from b);";
+        assert_eq!(
+            texts(sql),
+            vec![
+                "create function f() returns int language sql begin atomic select 1; end",
+                "create rule r as on insert to t do also (insert into a values (1); delete from b)",
+            ]
+        );
+        // The body's END is not a transaction's.
+        assert!(!controls_its_transaction(sql));
     }
 }

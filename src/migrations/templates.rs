@@ -22,15 +22,14 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::migrations::source::no_transaction;
+
 /// The built-in template of the up file of a reversible migration.
 const BUILTIN_UP: &str = include_str!("../../templates/up.sql");
 /// The built-in template of the down file of a reversible migration.
 const BUILTIN_DOWN: &str = include_str!("../../templates/down.sql");
 /// The built-in template of a simple (irreversible) migration.
 const BUILTIN_SIMPLE: &str = include_str!("../../templates/simple.sql");
-
-/// The first-line marker with which sqlx runs a migration outside a transaction.
-const NO_TRANSACTION: &str = "-- no-transaction";
 
 /// Placeholders of the up and down templates.
 const REVERSIBLE_PLACEHOLDERS: &[&str] = &["message", "version", "created", "up_file", "down_file"];
@@ -195,7 +194,7 @@ impl Template {
                 template: self.describe(),
             });
         }
-        if self.text.starts_with(NO_TRANSACTION) {
+        if no_transaction(&self.text) {
             return Err(TemplateError::NoTransaction {
                 template: self.describe(),
             });
@@ -219,7 +218,7 @@ impl Template {
                 }
             }
         }
-        if out.starts_with(NO_TRANSACTION) {
+        if no_transaction(&out) {
             return Err(TemplateError::NoTransaction {
                 template: self.describe(),
             });

@@ -24,3 +24,4 @@ pub use self::model::{
 pub use self::plan::{plan_new, slugify, NewMigrationPlan};
 pub use self::read::read_set;
 pub use self::sql::has_statement;
+pub(crate) use self::sqlx::no_transaction;

@@ -7,6 +7,7 @@ use std::path::Path;
 use sha2::{Digest, Sha384};
 
 use super::error::SourceError;
+use crate::migrations::lexer::{Kind, Lexer};
 
 /// Reads `path` as UTF-8 text, unchanged (no line-ending or byte-order-mark conversion).
 pub(crate) fn read_text(path: &Path) -> Result<String, SourceError> {
@@ -35,43 +36,12 @@ pub(crate) fn checksum(sql: &str) -> Vec<u8> {
 /// `;`, `--` line comments and `/* */` block comments (nested, as PostgreSQL nests them).
 /// An unterminated block comment runs to the end of the text.
 pub fn has_statement(sql: &str) -> bool {
-    let bytes = sql.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &sql[i..];
-        let c = rest.chars().next().unwrap_or(' ');
-        if c.is_whitespace() || c == ';' || c == '\u{feff}' {
-            i += c.len_utf8();
-        } else if rest.starts_with("--") {
-            i = rest.find('\n').map_or(bytes.len(), |n| i + n + 1);
-        } else if rest.starts_with("/*") {
-            i = skip_block_comment(bytes, i);
-        } else {
-            return true;
-        }
-    }
-    false
-}
-
-/// The index just past the block comment starting at `start` (`/*`), nesting included.
-fn skip_block_comment(bytes: &[u8], start: usize) -> usize {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1)) {
-            (b'/', Some(b'*')) => {
-                depth += 1;
-                i += 2;
-            }
-            (b'*', Some(b'/')) => {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    bytes.len()
+    Lexer::new(sql).any(|token| match token.kind {
+        Kind::Whitespace | Kind::LineComment | Kind::BlockComment | Kind::Semicolon => false,
+        // Non-ASCII text lexes as words: Unicode spaces and byte-order marks are blank here.
+        _ => !token
+            .text(sql)
+            .chars()
+            .all(|c| c.is_whitespace() || c == '\u{feff}'),
+    })
 }
