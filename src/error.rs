@@ -8,7 +8,7 @@ use crate::commands::{CommandError, StopSignal};
 use crate::config::ConfigError;
 use crate::db::DbError;
 use crate::dump::DumpError;
-use crate::engine::{ContainerError, EngineError, ImageError};
+use crate::engine::{ContainerError, EngineError, EngineFailure, ImageError};
 use crate::migrations::MigrateError;
 
 /// Documented exit codes (README, "Exit codes").
@@ -72,6 +72,18 @@ pub enum Error {
     /// A command-level failure (confirmation missing, interrupted, I/O).
     #[error(transparent)]
     Command(#[from] CommandError),
+}
+
+/// An engine failure becomes the variant of its kind, so its exit code is decided below like
+/// any other engine, container or image error.
+impl From<EngineFailure> for Error {
+    fn from(e: EngineFailure) -> Self {
+        match e {
+            EngineFailure::Engine(e) => Error::Engine(e),
+            EngineFailure::Container(e) => Error::Container(e),
+            EngineFailure::Image(e) => Error::Image(e),
+        }
+    }
 }
 
 impl Error {

@@ -1,6 +1,7 @@
 //! Errors of the engine layer: reaching an engine, the project's container, images.
 //!
-//! Every message is one line that names the thing and says what to do about it.
+//! Every message is one line that names the thing and says what to do about it. The layer
+//! returns only these types; the crate's top-level error wraps them.
 
 use std::fmt;
 
@@ -170,4 +171,19 @@ pub enum ImageError {
         /// The engine's message.
         reason: String,
     },
+}
+
+/// A failure of an engine call that can fail in more than one way: starting a container (the
+/// engine, or a taken port) and making an image present (the engine, or the image).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineFailure {
+    /// The engine could not be reached or an API call failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The container cannot be used as asked.
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    /// The image is missing or could not be pulled.
+    #[error(transparent)]
+    Image(#[from] ImageError),
 }

@@ -15,7 +15,7 @@ mod spec;
 mod upload;
 
 pub use client::{ContainerInfo, ContainerState, Engine, EngineInfo, EngineKind};
-pub use error::{Attempt, ContainerError, EngineError, ImageError};
+pub use error::{Attempt, ContainerError, EngineError, EngineFailure, ImageError};
 pub use exec::{ExecOutput, ExecRequest, TermSize};
 pub use image::{PullEvent, PullPolicy};
 pub use port_holder::{port_holder, port_is_free};
