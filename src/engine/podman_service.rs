@@ -3,6 +3,10 @@
 //! `podman system service` is started on a socket in a fresh 0700 directory and lives only as
 //! long as the command: the child is killed on drop (synchronously, `kill_on_drop`), and the
 //! directory is removed with it. Containers keep running without the service (conmon owns them).
+//!
+//! The service runs in its own process group. Ctrl-C on a terminal sends SIGINT to the whole
+//! foreground process group; in ours, it would end the service at the moment the tool starts
+//! cleaning up through it (removing what the run created), and the clean-up would fail.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -44,6 +48,7 @@ impl PodmanService {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
+            .process_group(0)
             .kill_on_drop(true)
             .spawn();
         let mut child = match spawned {
@@ -88,5 +93,42 @@ impl PodmanService {
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PodmanService;
+
+    /// The process group of `pid`, from `/proc/<pid>/stat`: the fifth field, the third after
+    /// the command name in parentheses (which may itself hold spaces and parentheses).
+    fn pgid(pid: &str) -> u32 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+        after_name
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_private_service_is_out_of_reach_of_ctrl_c_on_the_terminal() {
+        if std::env::var("PACKIT_TEST_ENGINES").is_ok_and(|e| !e.contains("podman")) {
+            eprintln!("note: podman not among PACKIT_TEST_ENGINES");
+            return;
+        }
+        let Some(service) = PodmanService::start().await.unwrap() else {
+            eprintln!("note: no podman binary, nothing to start");
+            return;
+        };
+        let pid = service.child.id().unwrap().to_string();
+        let own = pgid("self");
+        let its = pgid(&pid);
+        service.stop().await;
+        assert_ne!(its, own, "the service shares the terminal's process group");
+        // A group of its own, not some other one it happened to land in.
+        assert_eq!(its.to_string(), pid);
     }
 }
