@@ -23,7 +23,8 @@ pub mod exit_codes {
     pub const CONFIG: i32 = 3;
     /// No container engine could be reached.
     pub const ENGINE_UNAVAILABLE: i32 = 4;
-    /// The container cannot be used as asked: not ours, settings differ, port in use, missing.
+    /// The container cannot be used as asked: not ours, another project's, settings differ, port
+    /// in use, missing.
     pub const CONTAINER: i32 = 5;
     /// The image is missing and may not be pulled, or the pull failed.
     pub const IMAGE: i32 = 6;
@@ -104,6 +105,8 @@ impl Error {
                 | ContainerError::SettingsDiffer { .. }
                 | ContainerError::VolumeMismatch { .. }
                 | ContainerError::VolumeNotOurs { .. }
+                | ContainerError::OtherProject { .. }
+                | ContainerError::VolumeOtherProject { .. }
                 | ContainerError::PortInUse { .. }
                 | ContainerError::Missing { .. }
                 | ContainerError::NotRunning { .. }

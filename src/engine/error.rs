@@ -102,6 +102,26 @@ pub enum ContainerError {
         /// The volume name.
         name: String,
     },
+    /// The container was created by this tool for another project.
+    #[error("container `{name}` belongs to project `{owner}`, not `{project}`, and is left alone; unset PACKIT_DB_CONTAINER (or change the `container` setting) if it names that container by mistake, or run the command in project `{owner}`'s directory")]
+    OtherProject {
+        /// The container name.
+        name: String,
+        /// The project its label names.
+        owner: String,
+        /// This project.
+        project: String,
+    },
+    /// The data volume was created by this tool for another project.
+    #[error("volume `{name}` belongs to project `{owner}`, not `{project}`, and is left alone; unset PACKIT_DB_CONTAINER (or change the `container` setting) if it names that volume by mistake, or run the command in project `{owner}`'s directory")]
+    VolumeOtherProject {
+        /// The volume name.
+        name: String,
+        /// The project its label names.
+        owner: String,
+        /// This project.
+        project: String,
+    },
     /// The existing container was created with other settings.
     #[error("container `{name}` was created with other settings ({}); run `cargo packit-db up --recreate` to replace it (the data volume is kept)", .differences.join(", "))]
     SettingsDiffer {

@@ -20,6 +20,7 @@ pub use exec::{ExecOutput, ExecRequest, TermSize};
 pub use image::{PullEvent, PullPolicy};
 pub use port_holder::{port_holder, port_is_free};
 pub use spec::{
-    env_keys, generate_password, volume_name, ContainerSpec, Observed, LABEL_MANAGED, LABEL_PROJECT,
+    env_keys, generate_password, other_project, volume_name, ContainerSpec, Observed,
+    LABEL_MANAGED, LABEL_PROJECT,
 };
 pub use upload::{UploadFile, UploadProgress};
