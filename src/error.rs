@@ -8,7 +8,7 @@ use crate::commands::{CommandError, StopSignal};
 use crate::config::ConfigError;
 use crate::db::DbError;
 use crate::dump::DumpError;
-use crate::engine::{ContainerError, EngineError, ImageError};
+use crate::engine::{ContainerError, EngineError, EngineFailure, ImageError};
 use crate::migrations::MigrateError;
 
 /// Documented exit codes (README, "Exit codes").
@@ -23,7 +23,8 @@ pub mod exit_codes {
     pub const CONFIG: i32 = 3;
     /// No container engine could be reached.
     pub const ENGINE_UNAVAILABLE: i32 = 4;
-    /// The container cannot be used as asked: not ours, settings differ, port in use, missing.
+    /// The container cannot be used as asked: not ours, another project's, settings differ, port
+    /// in use, missing.
     pub const CONTAINER: i32 = 5;
     /// The image is missing and may not be pulled, or the pull failed.
     pub const IMAGE: i32 = 6;
@@ -74,6 +75,18 @@ pub enum Error {
     Command(#[from] CommandError),
 }
 
+/// An engine failure becomes the variant of its kind, so its exit code is decided below like
+/// any other engine, container or image error.
+impl From<EngineFailure> for Error {
+    fn from(e: EngineFailure) -> Self {
+        match e {
+            EngineFailure::Engine(e) => Error::Engine(e),
+            EngineFailure::Container(e) => Error::Container(e),
+            EngineFailure::Image(e) => Error::Image(e),
+        }
+    }
+}
+
 impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> i32 {
@@ -92,6 +105,8 @@ impl Error {
                 | ContainerError::SettingsDiffer { .. }
                 | ContainerError::VolumeMismatch { .. }
                 | ContainerError::VolumeNotOurs { .. }
+                | ContainerError::OtherProject { .. }
+                | ContainerError::VolumeOtherProject { .. }
                 | ContainerError::PortInUse { .. }
                 | ContainerError::Missing { .. }
                 | ContainerError::NotRunning { .. }

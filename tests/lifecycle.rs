@@ -235,6 +235,64 @@ fn a_foreign_container_with_our_name_is_never_touched() {
 }
 
 #[test]
+fn another_projects_container_and_volume_are_never_removed() {
+    for engine in engines() {
+        let owner = TestProject::new(&engine, "owner", &image_17(), "");
+        owner.run_ok(&["up"]);
+        let intruder = TestProject::new(&engine, "intruder", &image_17(), "");
+        // Without a Cargo project, a project is named after its directory.
+        let project = |p: &TestProject| {
+            p.dir
+                .path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        };
+        let (owner_project, intruder_project) = (project(&owner), project(&intruder));
+        // The intruder's configuration names its own container; a stray variable overrides it.
+        let run = |args: &[&str]| {
+            intruder
+                .cmd(args)
+                .env("PACKIT_DB_CONTAINER", &owner.container)
+                .output()
+                .unwrap()
+        };
+        let refused = format!(
+            "container `{}` belongs to project `{owner_project}`, not `{intruder_project}`",
+            owner.container
+        );
+
+        let out = run(&["down", "--volumes", "--yes"]);
+        assert_error(&out, 5, &refused);
+        assert!(
+            stderr(&out).contains("unset PACKIT_DB_CONTAINER"),
+            "{}",
+            stderr(&out)
+        );
+        // The intruder's user and database (named after its project) differ from the owner's,
+        // so `--recreate` would replace the container.
+        assert_error(&run(&["up", "--recreate"]), 5, &refused);
+        assert_eq!(engine.container_state(&owner.container), "running");
+        assert!(engine.volume_exists(&owner.volume()));
+        assert_eq!(owner.host_psql("select 1"), "1");
+
+        // The owner keeps its data; the volume alone is refused as well.
+        owner.run_ok(&["down"]);
+        let out = run(&["down", "--volumes", "--yes"]);
+        assert_error(
+            &out,
+            5,
+            &format!(
+                "volume `{}` belongs to project `{owner_project}`, not `{intruder_project}`",
+                owner.volume()
+            ),
+        );
+        assert!(engine.volume_exists(&owner.volume()));
+    }
+}
+
+#[test]
 fn a_configured_port_in_use_is_named_with_its_holder() {
     for engine in engines() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::commands::connect;
+use crate::commands::{connect, refuse_other_project};
 use crate::config::Config;
-use crate::engine::{volume_name, ContainerError, LABEL_MANAGED};
+use crate::engine::{other_project, volume_name, ContainerError, LABEL_MANAGED};
 use crate::error::Error;
 use crate::ui;
 
@@ -20,7 +20,8 @@ pub struct DownArgs {
     pub yes: bool,
 }
 
-/// Runs `down`. Never touches a container or volume without the tool's label.
+/// Runs `down`. Never touches a container or volume without the tool's label, or one labelled
+/// for another project.
 pub async fn down(config: &Config, args: &DownArgs) -> Result<(), Error> {
     let engine = connect(config).await?;
     let result = run(&engine, config, args).await;
@@ -39,6 +40,7 @@ async fn run(
         if !c.is_ours() {
             return Err(ContainerError::NotOurs { name: name.clone() }.into());
         }
+        refuse_other_project(c, config)?;
     }
     let volume = volume_name(name);
     let volume_labels = if args.volumes {
@@ -49,6 +51,14 @@ async fn run(
     if let Some(labels) = &volume_labels {
         if labels.get(LABEL_MANAGED).map(String::as_str) != Some("true") {
             return Err(ContainerError::VolumeNotOurs { name: volume }.into());
+        }
+        if let Some(owner) = other_project(labels, &config.project) {
+            return Err(ContainerError::VolumeOtherProject {
+                name: volume,
+                owner: owner.to_string(),
+                project: config.project.clone(),
+            }
+            .into());
         }
         // Ask before anything is stopped, so a refusal changes nothing.
         ui::confirm(

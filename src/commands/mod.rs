@@ -28,7 +28,9 @@ pub use url::url;
 
 use crate::config::Config;
 use crate::db::ConnectionInfo;
-use crate::engine::{env_keys, ContainerError, ContainerInfo, ContainerState, Engine};
+use crate::engine::{
+    env_keys, other_project, ContainerError, ContainerInfo, ContainerState, Engine,
+};
 use crate::error::Error;
 
 /// Failures that belong to no single layer.
@@ -65,6 +67,23 @@ pub enum CommandError {
 /// Connects to the configured engine.
 pub(crate) async fn connect(config: &Config) -> Result<Engine, Error> {
     Ok(Engine::connect(config.engine, &config.engine_env).await?)
+}
+
+/// Refuses a container that this tool created for another project: what names it here (a stray
+/// `PACKIT_DB_CONTAINER`, a copied `container` setting) must not let this project remove it.
+pub(crate) fn refuse_other_project(
+    container: &ContainerInfo,
+    config: &Config,
+) -> Result<(), Error> {
+    match other_project(&container.observed.labels, &config.project) {
+        Some(owner) => Err(ContainerError::OtherProject {
+            name: config.container.clone(),
+            owner: owner.to_string(),
+            project: config.project.clone(),
+        }
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// The project's container, which must exist, be ours and be running; with its connection info.

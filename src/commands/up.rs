@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::commands::admin::superuser_psql;
 use crate::commands::interrupt::Interrupt;
 use crate::commands::migrate::apply_pending;
-use crate::commands::{connect, connection_info};
+use crate::commands::{connect, connection_info, refuse_other_project};
 use crate::config::Config;
 use crate::db::{quote_ident, quote_literal, wait_until_ready, ConnectionInfo, DbError, Readiness};
 use crate::engine::{
@@ -193,6 +193,7 @@ async fn ensure_running(
             }
             .into());
         }
+        refuse_other_project(&container, config)?;
         ui::note(&format!(
             "replacing `{name}` ({}); the data volume is kept",
             differences.join(", ")

@@ -19,11 +19,10 @@ use serde::Serialize;
 
 use crate::config::{EngineChoice, EngineEnv};
 use crate::engine::discovery::{discover, Connected};
-use crate::engine::error::{ContainerError, EngineError};
+use crate::engine::error::{ContainerError, EngineError, EngineFailure};
 use crate::engine::podman_service::PodmanService;
 use crate::engine::port_holder::port_holder;
 use crate::engine::spec::{ContainerSpec, Observed, CONTAINER_PORT, LABEL_MANAGED, LABEL_PORT};
-use crate::error::Error;
 
 /// Which engine answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -240,7 +239,7 @@ impl Engine {
 
     /// Starts a container; a host port conflict becomes [`ContainerError::PortInUse`] naming
     /// `port` and, when it can be found, who holds it.
-    pub async fn start_container(&self, name: &str, port: u16) -> Result<(), Error> {
+    pub async fn start_container(&self, name: &str, port: u16) -> Result<(), EngineFailure> {
         match self.docker.start_container(name, None).await {
             Ok(()) => Ok(()),
             Err(BollardError::DockerResponseServerError {

@@ -1,6 +1,7 @@
 //! Errors of the engine layer: reaching an engine, the project's container, images.
 //!
-//! Every message is one line that names the thing and says what to do about it.
+//! Every message is one line that names the thing and says what to do about it. The layer
+//! returns only these types; the crate's top-level error wraps them.
 
 use std::fmt;
 
@@ -101,6 +102,26 @@ pub enum ContainerError {
         /// The volume name.
         name: String,
     },
+    /// The container was created by this tool for another project.
+    #[error("container `{name}` belongs to project `{owner}`, not `{project}`, and is left alone; unset PACKIT_DB_CONTAINER (or change the `container` setting) if it names that container by mistake, or run the command in project `{owner}`'s directory")]
+    OtherProject {
+        /// The container name.
+        name: String,
+        /// The project its label names.
+        owner: String,
+        /// This project.
+        project: String,
+    },
+    /// The data volume was created by this tool for another project.
+    #[error("volume `{name}` belongs to project `{owner}`, not `{project}`, and is left alone; unset PACKIT_DB_CONTAINER (or change the `container` setting) if it names that volume by mistake, or run the command in project `{owner}`'s directory")]
+    VolumeOtherProject {
+        /// The volume name.
+        name: String,
+        /// The project its label names.
+        owner: String,
+        /// This project.
+        project: String,
+    },
     /// The existing container was created with other settings.
     #[error("container `{name}` was created with other settings ({}); run `cargo packit-db up --recreate` to replace it (the data volume is kept)", .differences.join(", "))]
     SettingsDiffer {
@@ -170,4 +191,19 @@ pub enum ImageError {
         /// The engine's message.
         reason: String,
     },
+}
+
+/// A failure of an engine call that can fail in more than one way: starting a container (the
+/// engine, or a taken port) and making an image present (the engine, or the image).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineFailure {
+    /// The engine could not be reached or an API call failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The container cannot be used as asked.
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    /// The image is missing or could not be pulled.
+    #[error(transparent)]
+    Image(#[from] ImageError),
 }

@@ -4,8 +4,7 @@ use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures_util::StreamExt;
 
 use crate::engine::client::{api, is_not_found, Engine};
-use crate::engine::error::{EngineError, ImageError};
-use crate::error::Error;
+use crate::engine::error::{EngineError, EngineFailure, ImageError};
 
 /// When to pull the image (`--pull`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -49,7 +48,7 @@ impl Engine {
         image: &str,
         policy: PullPolicy,
         mut progress: impl FnMut(PullEvent),
-    ) -> Result<bool, Error> {
+    ) -> Result<bool, EngineFailure> {
         let present = self.image_exists(image).await?;
         match (policy, present) {
             (PullPolicy::Never, true) | (PullPolicy::Missing, true) => return Ok(false),

@@ -15,11 +15,12 @@ mod spec;
 mod upload;
 
 pub use client::{ContainerInfo, ContainerState, Engine, EngineInfo, EngineKind};
-pub use error::{Attempt, ContainerError, EngineError, ImageError};
+pub use error::{Attempt, ContainerError, EngineError, EngineFailure, ImageError};
 pub use exec::{ExecOutput, ExecRequest, TermSize};
 pub use image::{PullEvent, PullPolicy};
 pub use port_holder::{port_holder, port_is_free};
 pub use spec::{
-    env_keys, generate_password, volume_name, ContainerSpec, Observed, LABEL_MANAGED, LABEL_PROJECT,
+    env_keys, generate_password, other_project, volume_name, ContainerSpec, Observed,
+    LABEL_MANAGED, LABEL_PROJECT,
 };
 pub use upload::{UploadFile, UploadProgress};

@@ -209,6 +209,16 @@ impl ContainerSpec {
     }
 }
 
+/// The project named by `labels` (a container's or a volume's) when it is not `project`. A
+/// container or volume without the project label (made by hand with the tool's label) is not
+/// attributed to another project.
+pub fn other_project<'a>(labels: &'a BTreeMap<String, String>, project: &str) -> Option<&'a str> {
+    labels
+        .get(LABEL_PROJECT)
+        .map(String::as_str)
+        .filter(|owner| *owner != project)
+}
+
 /// A random password of 32 letters and digits (URL-safe, shell-safe).
 pub fn generate_password() -> String {
     use rand::distr::{Alphanumeric, SampleString};
@@ -305,6 +315,20 @@ mod tests {
             (LABEL_DATABASE.to_string(), "app".to_string()),
         ]);
         assert_eq!(s.volume_differences(&labels), vec!["user: other -> app"]);
+    }
+
+    #[test]
+    fn only_a_project_label_naming_another_project_is_another_project() {
+        let labelled = |project: &str| {
+            BTreeMap::from([
+                (LABEL_MANAGED.to_string(), "true".to_string()),
+                (LABEL_PROJECT.to_string(), project.to_string()),
+            ])
+        };
+        assert_eq!(other_project(&labelled("shop"), "blog"), Some("shop"));
+        assert_eq!(other_project(&labelled("shop"), "shop"), None);
+        let unlabelled = BTreeMap::from([(LABEL_MANAGED.to_string(), "true".to_string())]);
+        assert_eq!(other_project(&unlabelled, "blog"), None);
     }
 
     #[test]
