@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use super::database_url::{self, Skip, UrlParts};
+use super::layer::{suggest, KEYS};
 use super::{
     is_sclorg_image, load, normalize_image, Config, ConfigError, ConfigSource, EngineChoice,
     EngineEnv, EnvStyle, Environment, Overrides, ValueOrigin,
@@ -681,6 +682,21 @@ fn unknown_variable_in_dotenv_names_the_file() {
     assert!(error
         .to_string()
         .ends_with("did you mean `PACKIT_DB_DATABASE`?"));
+}
+
+#[test]
+fn suggestions_are_at_most_two_edits_away() {
+    // A swap of adjacent characters is one edit, so two swaps are still suggested.
+    assert_eq!(suggest("prot", &KEYS), Some("port"));
+    assert_eq!(suggest("idagrma", &KEYS), Some("diagram"));
+    assert_eq!(suggest("IMAGES", &KEYS), Some("image"));
+    assert_eq!(suggest("labl", &KEYS), Some("labels"));
+    assert_eq!(suggest("volume", &KEYS), None);
+    assert_eq!(suggest("pssword", &["password"]), Some("password"));
+    assert_eq!(suggest("passwd", &["password"]), Some("password"));
+    assert_eq!(suggest("pwd", &["password"]), None);
+    // On a tie the first candidate wins.
+    assert_eq!(suggest("aa", &["ab", "ba"]), Some("ab"));
 }
 
 // ---------------------------------------------------------------- invalid values
