@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use super::database_url::{self, Skip, UrlParts};
-use super::layer::{suggest, KEYS};
+use super::layer::{env_var, suggest, KEYS, KNOWN_ENV_VARS};
 use super::{
     is_sclorg_image, load, normalize_image, Config, ConfigError, ConfigSource, EngineChoice,
     EngineEnv, EnvStyle, Environment, Overrides, ValueOrigin,
@@ -685,13 +685,23 @@ fn unknown_variable_in_dotenv_names_the_file() {
 }
 
 #[test]
+fn every_key_has_its_variable() {
+    assert_eq!(KNOWN_ENV_VARS.len(), KEYS.len());
+    for key in KEYS {
+        let var = format!("PACKIT_DB_{}", key.to_ascii_uppercase());
+        assert_eq!(env_var(key), Some(var.as_str()), "{key}");
+    }
+    assert_eq!(env_var("volume"), None);
+}
+
+#[test]
 fn suggestions_are_at_most_two_edits_away() {
     // A swap of adjacent characters is one edit, so two swaps are still suggested.
-    assert_eq!(suggest("prot", &KEYS), Some("port"));
-    assert_eq!(suggest("idagrma", &KEYS), Some("diagram"));
-    assert_eq!(suggest("IMAGES", &KEYS), Some("image"));
-    assert_eq!(suggest("labl", &KEYS), Some("labels"));
-    assert_eq!(suggest("volume", &KEYS), None);
+    assert_eq!(suggest("prot", KEYS), Some("port"));
+    assert_eq!(suggest("idagrma", KEYS), Some("diagram"));
+    assert_eq!(suggest("IMAGES", KEYS), Some("image"));
+    assert_eq!(suggest("labl", KEYS), Some("labels"));
+    assert_eq!(suggest("volume", KEYS), None);
     assert_eq!(suggest("pssword", &["password"]), Some("password"));
     assert_eq!(suggest("passwd", &["password"]), Some("password"));
     assert_eq!(suggest("pwd", &["password"]), None);
