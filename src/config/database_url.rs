@@ -1,9 +1,11 @@
 //! `DATABASE_URL` as a source of settings: a `postgres://` URL that points at this machine
 //! supplies the user, password, database and port; any other URL is left to other tools.
 
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use percent_encoding::percent_decode_str;
+use url::{Host, ParseError, Url};
 
 use super::error::ValueOrigin;
 use super::layer::{is_valid_ident, is_valid_password, Layer, Val};
@@ -28,42 +30,47 @@ pub(crate) enum Skip {
     Malformed(&'static str),
 }
 
-/// Parses a `DATABASE_URL`.
+/// Parses a `DATABASE_URL`. Query parameters (`?host=/run/postgresql` included) and the
+/// fragment are ignored.
 pub(crate) fn parse(url: &str) -> Result<UrlParts, Skip> {
     let url = url.trim();
-    let (scheme, rest) = url
+    // The scheme is read before parsing so that another tool's URL is recognised as such
+    // (and skipped quietly) even when it is not one `Url` accepts.
+    let (scheme, _) = url
         .split_once("://")
         .ok_or(Skip::Malformed("not a URL (no `://`)"))?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "postgres" && scheme != "postgresql" {
         return Err(Skip::OtherScheme(scheme));
     }
-    let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
-    let rest = rest.split_once('?').map_or(rest, |(r, _)| r);
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
-        Some((userinfo, hostport)) => (Some(userinfo), hostport),
-        None => (None, authority),
-    };
-    let (host, port) = split_host_port(hostport)?;
-    if !is_local(host) {
-        return Err(Skip::NotLocal(host.to_owned()));
+    // `Url` silently drops tabs and line breaks anywhere in its input, which would turn
+    // `my<TAB>db` into another database name.
+    if url.contains(['\t', '\n', '\r']) {
+        return Err(Skip::Malformed("tab or line break inside the URL"));
     }
-    let port = match port {
-        None | Some("") => None,
-        Some(p) => match p.parse::<u16>() {
-            Ok(0) | Err(_) => return Err(Skip::Malformed("invalid port")),
-            Ok(p) => Some(p),
-        },
+    let url = Url::parse(url).map_err(|error| Skip::Malformed(parse_error(error)))?;
+    match url.host() {
+        Some(host) if is_local(&host) => {}
+        Some(Host::Ipv6(addr)) => return Err(Skip::NotLocal(addr.to_string())),
+        Some(host) => return Err(Skip::NotLocal(host.to_string())),
+        None => return Err(Skip::NotLocal(String::new())),
+    }
+    let port = match url.port() {
+        Some(0) => return Err(Skip::Malformed("invalid port")),
+        port => port,
     };
-    let (user, password) = match userinfo {
-        None => (None, None),
-        Some(info) => match info.split_once(':') {
-            Some((user, password)) => (decode(user, "user")?, decode(password, "password")?),
-            None => (decode(info, "user")?, None),
-        },
-    };
-    let database = decode(path, "database")?;
+    let user = decode(
+        url.username(),
+        "user name is not valid UTF-8 once percent-decoded",
+    )?;
+    let password = decode(
+        url.password().unwrap_or_default(),
+        "password is not valid UTF-8 once percent-decoded",
+    )?;
+    let database = decode(
+        url.path().strip_prefix('/').unwrap_or_default(),
+        "database name is not valid UTF-8 once percent-decoded",
+    )?;
     if user.as_deref().is_some_and(|u| !is_valid_ident(u)) {
         return Err(Skip::Malformed("invalid user name"));
     }
@@ -81,45 +88,34 @@ pub(crate) fn parse(url: &str) -> Result<UrlParts, Skip> {
     })
 }
 
-/// Splits `host[:port]` or `[v6][:port]`.
-fn split_host_port(hostport: &str) -> Result<(&str, Option<&str>), Skip> {
-    if let Some(after) = hostport.strip_prefix('[') {
-        let (host, rest) = after
-            .split_once(']')
-            .ok_or(Skip::Malformed("unclosed '[' in host"))?;
-        return match rest {
-            "" => Ok((host, None)),
-            _ => match rest.strip_prefix(':') {
-                Some(port) => Ok((host, Some(port))),
-                None => Err(Skip::Malformed("unexpected text after ']' in host")),
-            },
-        };
+/// Why `Url` refused a URL, in words that never quote the URL.
+fn parse_error(error: ParseError) -> &'static str {
+    match error {
+        ParseError::InvalidPort => "invalid port",
+        ParseError::InvalidIpv6Address => "invalid IPv6 address in host",
+        ParseError::EmptyHost => "empty host",
+        ParseError::InvalidDomainCharacter => "invalid character in host",
+        _ => "not a valid URL",
     }
-    Ok(match hostport.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (hostport, None),
-    })
 }
 
-fn is_local(host: &str) -> bool {
-    matches!(
-        host.to_ascii_lowercase().as_str(),
-        "localhost" | "127.0.0.1" | "::1"
-    )
+/// `localhost`, `127.0.0.1` or `[::1]`. To the URL standard `postgres:` is not a special
+/// scheme, so `Url` keeps its host as written (no lowercasing, no IPv4 parsing) unless it is
+/// an IPv6 address in brackets.
+fn is_local(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => name.eq_ignore_ascii_case("localhost") || *name == "127.0.0.1",
+        Host::Ipv4(addr) => *addr == Ipv4Addr::LOCALHOST,
+        Host::Ipv6(addr) => *addr == Ipv6Addr::LOCALHOST,
+    }
 }
 
-/// Percent-decodes a URL part; empty parts count as absent.
-fn decode(part: &str, what: &'static str) -> Result<Option<String>, Skip> {
-    if part.is_empty() {
-        return Ok(None);
-    }
-    let decoded = percent_decode_str(part).decode_utf8().map_err(|_| {
-        Skip::Malformed(match what {
-            "user" => "user name is not valid UTF-8 once percent-decoded",
-            "password" => "password is not valid UTF-8 once percent-decoded",
-            _ => "database name is not valid UTF-8 once percent-decoded",
-        })
-    })?;
+/// Percent-decodes a URL part; empty parts count as absent. `not_utf8` is the reason given
+/// when the decoded bytes are not UTF-8.
+fn decode(part: &str, not_utf8: &'static str) -> Result<Option<String>, Skip> {
+    let decoded = percent_decode_str(part)
+        .decode_utf8()
+        .map_err(|_| Skip::Malformed(not_utf8))?;
     Ok((!decoded.is_empty()).then(|| decoded.into_owned()))
 }
 

@@ -10,41 +10,114 @@ use super::error::{ConfigError, ValueOrigin};
 use super::{EngineChoice, EnvStyle};
 use crate::migrations::source::LayoutChoice;
 
-/// The keys accepted in a configuration file table.
-pub(crate) const KEYS: [&str; 14] = [
-    "engine",
-    "image",
-    "env_style",
-    "container",
-    "port",
-    "user",
-    "database",
-    "password",
-    "migrations",
-    "layout",
-    "schema",
-    "templates",
-    "diagram",
-    "labels",
-];
+/// Declares the configuration keys. Each row gives the key (its name in files and its field
+/// in [`Layer`]), the type of its value, its environment variable, and the [`Ctx`] method
+/// that parses and validates a raw value. `single` keys hold one value, taken from the
+/// highest level that sets it; `by_entry` keys hold a table merged entry by entry (a higher
+/// level wins for the same entry). From the rows come [`Layer`], [`Layer::or`],
+/// [`Layer::origins`], `Layer::set`, [`KEYS`] and [`KNOWN_ENV_VARS`].
+macro_rules! config_keys {
+    (
+        single {
+            $($key:ident: $ty:ty, $var:literal, $parse:ident($($arg:expr),*);)+
+        }
+        by_entry {
+            $($map_key:ident: $map_ty:ty, $map_var:literal, $map_parse:ident($($map_arg:expr),*);)+
+        }
+    ) => {
+        /// The keys accepted in a configuration file table, in the order messages list them.
+        pub(crate) const KEYS: &[&str] = &[$(stringify!($key),)+ $(stringify!($map_key),)+];
 
-/// The `PACKIT_DB_*` variables that are recognised (one for each key).
-pub(crate) const KNOWN_ENV_VARS: [&str; 14] = [
-    "PACKIT_DB_ENGINE",
-    "PACKIT_DB_IMAGE",
-    "PACKIT_DB_ENV_STYLE",
-    "PACKIT_DB_CONTAINER",
-    "PACKIT_DB_PORT",
-    "PACKIT_DB_USER",
-    "PACKIT_DB_DATABASE",
-    "PACKIT_DB_PASSWORD",
-    "PACKIT_DB_MIGRATIONS",
-    "PACKIT_DB_LAYOUT",
-    "PACKIT_DB_SCHEMA",
-    "PACKIT_DB_TEMPLATES",
-    "PACKIT_DB_DIAGRAM",
-    "PACKIT_DB_LABELS",
-];
+        /// The `PACKIT_DB_*` variables that are recognised: one for each of [`KEYS`], in the
+        /// same order.
+        pub(crate) const KNOWN_ENV_VARS: &[&str] = &[$($var,)+ $($map_var,)+];
+
+        /// One level of configuration: every field is optional; paths are already absolute.
+        #[derive(Clone, Debug, Default)]
+        pub(crate) struct Layer {
+            $(pub(crate) $key: Option<Val<$ty>>,)+
+            $(pub(crate) $map_key: BTreeMap<String, Val<$map_ty>>,)+
+        }
+
+        impl Layer {
+            /// Fills every field that is unset here from `lower`.
+            pub(crate) fn or(mut self, lower: Layer) -> Layer {
+                $(self.$key = self.$key.or(lower.$key);)+
+                $(for (entry, value) in lower.$map_key {
+                    self.$map_key.entry(entry).or_insert(value);
+                })+
+                self
+            }
+
+            /// Which level each set key came from (for debug logs; values are not shown).
+            pub(crate) fn origins(&self) -> Vec<(String, &ValueOrigin)> {
+                let mut origins = Vec::new();
+                $(if let Some(val) = &self.$key {
+                    origins.push((stringify!($key).to_owned(), &val.origin));
+                })+
+                $(for (entry, val) in &self.$map_key {
+                    origins.push((format!("{}.{entry}", stringify!($map_key)), &val.origin));
+                })+
+                origins
+            }
+
+            /// Parses and validates one value of `key` (one of [`KEYS`]). Relative paths
+            /// resolve against `base`.
+            fn set(
+                &mut self,
+                key: &'static str,
+                raw: Raw<'_>,
+                origin: &ValueOrigin,
+                base: &Path,
+            ) -> Result<(), ConfigError> {
+                let ctx = Ctx { key, raw, origin, base };
+                match key {
+                    $(stringify!($key) => {
+                        let value = ctx.$parse($($arg),*)?;
+                        self.$key = Some(Val::new(value, origin));
+                    })+
+                    $(stringify!($map_key) => {
+                        for (entry, value) in ctx.$map_parse($($map_arg),*)? {
+                            self.$map_key.insert(entry, Val::new(value, origin));
+                        }
+                    })+
+                    _ => unreachable!("key {key} is in KEYS"),
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+config_keys! {
+    // key:     value type,   variable,               `Ctx` method that parses a raw value
+    single {
+        engine:     EngineChoice, "PACKIT_DB_ENGINE",     parse_with(EXPECTED_ENGINE, parse_engine);
+        image:      String,       "PACKIT_DB_IMAGE",      string_with(EXPECTED_IMAGE, is_valid_image);
+        env_style:  EnvStyle,     "PACKIT_DB_ENV_STYLE",  parse_with(EXPECTED_ENV_STYLE, parse_env_style);
+        container:  String,       "PACKIT_DB_CONTAINER",  string_with(EXPECTED_CONTAINER, is_valid_container_name);
+        port:       u16,          "PACKIT_DB_PORT",       port();
+        user:       String,       "PACKIT_DB_USER",       string_with(EXPECTED_IDENT, is_valid_ident);
+        database:   String,       "PACKIT_DB_DATABASE",   string_with(EXPECTED_IDENT, is_valid_ident);
+        password:   String,       "PACKIT_DB_PASSWORD",   password();
+        migrations: PathBuf,      "PACKIT_DB_MIGRATIONS", path();
+        layout:     LayoutChoice, "PACKIT_DB_LAYOUT",     parse_with(EXPECTED_LAYOUT, parse_layout);
+        schema:     Vec<PathBuf>, "PACKIT_DB_SCHEMA",     schema();
+        templates:  PathBuf,      "PACKIT_DB_TEMPLATES",  path();
+        diagram:    PathBuf,      "PACKIT_DB_DIAGRAM",    path();
+    }
+    // The value type is the type of each entry.
+    by_entry {
+        labels:     String,       "PACKIT_DB_LABELS",     labels();
+    }
+}
+
+/// The environment variable of `key`, when it is one of [`KEYS`].
+pub(crate) fn env_var(key: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .position(|k| *k == key)
+        .map(|i| KNOWN_ENV_VARS[i])
+}
 
 /// `PACKIT_DB_*` variables read outside the configuration (not errors, not settings):
 /// `PACKIT_DB_LOG` is the tracing filter, `PACKIT_DB_VERIFY` test-downgrade's verification mode.
@@ -85,75 +158,7 @@ impl<T> Val<T> {
     }
 }
 
-/// One level of configuration: every field is optional; paths are already absolute.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Layer {
-    pub(crate) engine: Option<Val<EngineChoice>>,
-    pub(crate) image: Option<Val<String>>,
-    pub(crate) env_style: Option<Val<EnvStyle>>,
-    pub(crate) container: Option<Val<String>>,
-    pub(crate) port: Option<Val<u16>>,
-    pub(crate) user: Option<Val<String>>,
-    pub(crate) database: Option<Val<String>>,
-    pub(crate) password: Option<Val<String>>,
-    pub(crate) migrations: Option<Val<PathBuf>>,
-    pub(crate) layout: Option<Val<LayoutChoice>>,
-    pub(crate) schema: Option<Val<Vec<PathBuf>>>,
-    pub(crate) templates: Option<Val<PathBuf>>,
-    pub(crate) diagram: Option<Val<PathBuf>>,
-    /// Labels merge key by key across levels (a higher level wins for the same key).
-    pub(crate) labels: BTreeMap<String, Val<String>>,
-}
-
 impl Layer {
-    /// Fills every field that is unset here from `lower`.
-    pub(crate) fn or(mut self, lower: Layer) -> Layer {
-        self.engine = self.engine.or(lower.engine);
-        self.image = self.image.or(lower.image);
-        self.env_style = self.env_style.or(lower.env_style);
-        self.container = self.container.or(lower.container);
-        self.port = self.port.or(lower.port);
-        self.user = self.user.or(lower.user);
-        self.database = self.database.or(lower.database);
-        self.password = self.password.or(lower.password);
-        self.migrations = self.migrations.or(lower.migrations);
-        self.layout = self.layout.or(lower.layout);
-        self.schema = self.schema.or(lower.schema);
-        self.templates = self.templates.or(lower.templates);
-        self.diagram = self.diagram.or(lower.diagram);
-        for (key, value) in lower.labels {
-            self.labels.entry(key).or_insert(value);
-        }
-        self
-    }
-
-    /// Which level each set key came from (for debug logs; values are not shown).
-    pub(crate) fn origins(&self) -> Vec<(String, &ValueOrigin)> {
-        fn origin<T>(val: &Option<Val<T>>) -> Option<&ValueOrigin> {
-            val.as_ref().map(|v| &v.origin)
-        }
-        let keys = [
-            ("engine", origin(&self.engine)),
-            ("image", origin(&self.image)),
-            ("env_style", origin(&self.env_style)),
-            ("container", origin(&self.container)),
-            ("port", origin(&self.port)),
-            ("user", origin(&self.user)),
-            ("database", origin(&self.database)),
-            ("password", origin(&self.password)),
-            ("migrations", origin(&self.migrations)),
-            ("layout", origin(&self.layout)),
-            ("schema", origin(&self.schema)),
-            ("templates", origin(&self.templates)),
-            ("diagram", origin(&self.diagram)),
-        ];
-        let keys = keys
-            .into_iter()
-            .filter_map(|(key, origin)| Some((key.to_owned(), origin?)));
-        let labels = (self.labels.iter()).map(|(k, v)| (format!("labels.{k}"), &v.origin));
-        keys.chain(labels).collect()
-    }
-
     /// Parses a file table (`[package.metadata.packit-db]`, `packit-db.toml`). Relative
     /// paths resolve against `base`.
     pub(crate) fn from_table(
@@ -167,7 +172,7 @@ impl Layer {
                 return Err(ConfigError::UnknownKey {
                     key: key.clone(),
                     origin: origin.clone(),
-                    suggestion: suggest(key, &KEYS).map(str::to_owned),
+                    suggestion: suggest(key, KEYS).map(str::to_owned),
                 });
             };
             let raw = Raw::Json(value);
@@ -191,14 +196,14 @@ impl Layer {
             if OTHER_ENV_VARS.contains(&name.as_str()) {
                 continue;
             }
-            let lower = suffix.to_ascii_lowercase();
-            let key = KEYS.iter().copied().find(|k| *k == lower);
-            let Some(key) = key.filter(|_| suffix == suffix.to_ascii_uppercase()) else {
+            let known = KNOWN_ENV_VARS.iter().position(|var| var == name);
+            let Some(key) = known.map(|i| KEYS[i]) else {
+                // Suggest the variable of the key closest to the part after the prefix.
+                let closest = suggest(&suffix.to_ascii_lowercase(), KEYS);
                 return Err(ConfigError::UnknownVariable {
                     name: name.clone(),
                     file: file.map(Path::to_path_buf),
-                    suggestion: suggest(&lower, &KEYS)
-                        .map(|k| format!("{ENV_PREFIX}{}", k.to_ascii_uppercase())),
+                    suggestion: closest.and_then(env_var).map(str::to_owned),
                 });
             };
             if value.is_empty() {
@@ -214,60 +219,6 @@ impl Layer {
             layer.set(key, Raw::Text(value), &origin, base)?;
         }
         Ok(layer)
-    }
-
-    /// Parses and validates one value.
-    fn set(
-        &mut self,
-        key: &'static str,
-        raw: Raw<'_>,
-        origin: &ValueOrigin,
-        base: &Path,
-    ) -> Result<(), ConfigError> {
-        let ctx = Ctx { key, raw, origin };
-        match key {
-            "engine" => {
-                let engine = ctx.parse_with(EXPECTED_ENGINE, parse_engine)?;
-                self.engine = Some(Val::new(engine, origin));
-            }
-            "image" => {
-                let image = ctx.string_with(EXPECTED_IMAGE, is_valid_image)?;
-                self.image = Some(Val::new(image, origin));
-            }
-            "env_style" => {
-                let style = ctx.parse_with(EXPECTED_ENV_STYLE, parse_env_style)?;
-                self.env_style = Some(Val::new(style, origin));
-            }
-            "container" => {
-                let name = ctx.string_with(EXPECTED_CONTAINER, is_valid_container_name)?;
-                self.container = Some(Val::new(name, origin));
-            }
-            "port" => self.port = Some(Val::new(ctx.port()?, origin)),
-            "user" => {
-                let user = ctx.string_with(EXPECTED_IDENT, is_valid_ident)?;
-                self.user = Some(Val::new(user, origin));
-            }
-            "database" => {
-                let database = ctx.string_with(EXPECTED_IDENT, is_valid_ident)?;
-                self.database = Some(Val::new(database, origin));
-            }
-            "password" => self.password = Some(Val::new(ctx.password()?, origin)),
-            "migrations" => self.migrations = Some(Val::new(ctx.path(base)?, origin)),
-            "layout" => {
-                let layout = ctx.parse_with(EXPECTED_LAYOUT, parse_layout)?;
-                self.layout = Some(Val::new(layout, origin));
-            }
-            "schema" => self.schema = Some(Val::new(ctx.schema(base)?, origin)),
-            "templates" => self.templates = Some(Val::new(ctx.path(base)?, origin)),
-            "diagram" => self.diagram = Some(Val::new(ctx.path(base)?, origin)),
-            "labels" => {
-                for (k, v) in ctx.labels()? {
-                    self.labels.insert(k, Val::new(v, origin));
-                }
-            }
-            _ => unreachable!("key {key} is in KEYS"),
-        }
-        Ok(())
     }
 }
 
@@ -309,6 +260,8 @@ struct Ctx<'a> {
     key: &'static str,
     raw: Raw<'a>,
     origin: &'a ValueOrigin,
+    /// The directory relative paths resolve against.
+    base: &'a Path,
 }
 
 impl Ctx<'_> {
@@ -361,13 +314,14 @@ impl Ctx<'_> {
         }
     }
 
-    fn path(&self, base: &Path) -> Result<PathBuf, ConfigError> {
+    fn path(&self) -> Result<PathBuf, ConfigError> {
         self.parse_with(EXPECTED_PATH, |s| {
-            (!s.trim().is_empty()).then(|| resolve(base, s))
+            (!s.trim().is_empty()).then(|| resolve(self.base, s))
         })
     }
 
-    fn schema(&self, base: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    fn schema(&self) -> Result<Vec<PathBuf>, ConfigError> {
+        let base = self.base;
         match self.raw {
             Raw::Json(Value::String(s)) if !s.trim().is_empty() => Ok(vec![resolve(base, s)]),
             Raw::Json(Value::Array(items)) => items
@@ -485,35 +439,15 @@ pub(crate) fn resolve(base: &Path, path: &str) -> PathBuf {
         .collect()
 }
 
-/// The closest candidate to `word` when it is at most 2 edits away.
+/// The closest candidate to `word` when it is at most 2 edits away. An edit is an insertion,
+/// a deletion, a substitution or a swap of two adjacent characters (optimal string
+/// alignment), so `layuot` is one edit from `layout`.
 pub(crate) fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let word = word.to_ascii_lowercase();
     candidates
         .iter()
-        .map(|c| (edit_distance(&word, c), *c))
+        .map(|c| (strsim::osa_distance(&word, c), *c))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// Levenshtein distance, counting an adjacent transposition as one edit.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur: Vec<usize> = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                cur[j] = cur[j].min(prev2[j - 2] + 1);
-            }
-        }
-        std::mem::swap(&mut prev2, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }

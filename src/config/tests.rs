@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use super::database_url::{self, Skip, UrlParts};
+use super::layer::{env_var, suggest, KEYS, KNOWN_ENV_VARS};
 use super::{
     is_sclorg_image, load, normalize_image, Config, ConfigError, ConfigSource, EngineChoice,
     EngineEnv, EnvStyle, Environment, Overrides, ValueOrigin,
@@ -683,6 +684,31 @@ fn unknown_variable_in_dotenv_names_the_file() {
         .ends_with("did you mean `PACKIT_DB_DATABASE`?"));
 }
 
+#[test]
+fn every_key_has_its_variable() {
+    assert_eq!(KNOWN_ENV_VARS.len(), KEYS.len());
+    for key in KEYS {
+        let var = format!("PACKIT_DB_{}", key.to_ascii_uppercase());
+        assert_eq!(env_var(key), Some(var.as_str()), "{key}");
+    }
+    assert_eq!(env_var("volume"), None);
+}
+
+#[test]
+fn suggestions_are_at_most_two_edits_away() {
+    // A swap of adjacent characters is one edit, so two swaps are still suggested.
+    assert_eq!(suggest("prot", KEYS), Some("port"));
+    assert_eq!(suggest("idagrma", KEYS), Some("diagram"));
+    assert_eq!(suggest("IMAGES", KEYS), Some("image"));
+    assert_eq!(suggest("labl", KEYS), Some("labels"));
+    assert_eq!(suggest("volume", KEYS), None);
+    assert_eq!(suggest("pssword", &["password"]), Some("password"));
+    assert_eq!(suggest("passwd", &["password"]), Some("password"));
+    assert_eq!(suggest("pwd", &["password"]), None);
+    // On a tie the first candidate wins.
+    assert_eq!(suggest("aa", &["ab", "ba"]), Some("ab"));
+}
+
 // ---------------------------------------------------------------- invalid values
 
 #[test]
@@ -1038,6 +1064,136 @@ fn database_url_parsing() {
             matches!(database_url::parse(bad), Err(Skip::Malformed(_))),
             "{bad}"
         );
+    }
+}
+
+/// Shorthand for the parts a URL supplies.
+fn url_parts(
+    user: Option<&str>,
+    password: Option<&str>,
+    database: Option<&str>,
+    port: Option<u16>,
+) -> UrlParts {
+    UrlParts {
+        user: user.map(Into::into),
+        password: password.map(Into::into),
+        database: database.map(Into::into),
+        port,
+    }
+}
+
+#[test]
+fn database_url_edges() {
+    let accepted = [
+        // IPv6 loopback, with and without a port, in any spelling.
+        ("postgres://[::1]/d", url_parts(None, None, Some("d"), None)),
+        (
+            "postgres://[0:0:0:0:0:0:0:1]:5/d",
+            url_parts(None, None, Some("d"), Some(5)),
+        ),
+        // Percent-encoded user and password, `@` and `:` included; a raw `@` in the user
+        // info is part of it (the last `@` ends it), and so is a second raw `:`.
+        (
+            "postgres://us%40er%3Ax:pa%3Ass%40@[::1]/d",
+            url_parts(Some("us@er:x"), Some("pa:ss@"), Some("d"), None),
+        ),
+        (
+            "postgres://a@b:c:d@localhost/e",
+            url_parts(Some("a@b"), Some("c:d"), Some("e"), None),
+        ),
+        // Raw characters a URL should encode are taken as written.
+        (
+            "postgres://u:p w@localhost/my db",
+            url_parts(Some("u"), Some("p w"), Some("my db"), None),
+        ),
+        // Empty parts count as absent.
+        (
+            "postgres://:pw@localhost/",
+            url_parts(None, Some("pw"), None, None),
+        ),
+        (
+            "postgres://u:@localhost:/d",
+            url_parts(Some("u"), None, Some("d"), None),
+        ),
+        ("postgres://@LocalHost", UrlParts::default()),
+        // Leading zeros in the port, a path with a slash, the query and fragment ignored.
+        (
+            "postgres://localhost:05432/a/b?x=1#y",
+            url_parts(None, None, Some("a/b"), Some(5432)),
+        ),
+        (
+            " postgresql://127.0.0.1:1/d\n",
+            url_parts(None, None, Some("d"), Some(1)),
+        ),
+    ];
+    for (url, parts) in accepted {
+        assert_eq!(database_url::parse(url), Ok(parts), "{url:?}");
+    }
+
+    let skipped = [
+        ("postgres://[::2]:5432/d", Skip::NotLocal("::2".into())),
+        ("postgres://127.0.0.2/d", Skip::NotLocal("127.0.0.2".into())),
+        (
+            "postgres://localhost.example/d",
+            Skip::NotLocal("localhost.example".into()),
+        ),
+        // Unix sockets: no host, with the directory in the query (not read) or percent-encoded
+        // in the host.
+        (
+            "postgres:///d?host=/var/run/postgresql",
+            Skip::NotLocal(String::new()),
+        ),
+        (
+            "postgres://%2Fvar%2Frun%2Fpostgresql/d",
+            Skip::NotLocal("%2Fvar%2Frun%2Fpostgresql".into()),
+        ),
+        (
+            "PostgreSQL+ssl://localhost/d",
+            Skip::OtherScheme("postgresql+ssl".into()),
+        ),
+        ("sqlite://data.db", Skip::OtherScheme("sqlite".into())),
+        // Another tool's URL is recognised as such even when it is not a valid URL.
+        ("mysql://[x/d", Skip::OtherScheme("mysql".into())),
+    ];
+    for (url, skip) in skipped {
+        assert_eq!(database_url::parse(url), Err(skip), "{url:?}");
+    }
+
+    for bad in [
+        "sqlite::memory:",
+        "postgres:/d",
+        "postgres://localhost:0/d",
+        "postgres://localhost:+5/d",
+        "postgres://u@/d",
+        "postgres://local host/d",
+        "postgres://localhost/my\tdb",
+        "postgres://%FF@localhost/d",
+        "postgres://localhost/%FF",
+        "postgres://u%00@localhost/d",
+        "postgres://u:p%00@localhost/d",
+    ] {
+        assert!(
+            matches!(database_url::parse(bad), Err(Skip::Malformed(_))),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn database_url_skips_never_show_the_password() {
+    for url in [
+        "postgres://u:hunter2@db.example.com/d",
+        "postgres://u:hunter2@localhost:x/d",
+        "postgres://u:hunter2@[::1/d",
+        "postgres://u:hunter2%FF@localhost/d",
+        "postgres://u:hunter2%00@localhost/d",
+        "postgres://u:hunter2@localhost/%FF",
+        "postgres://u:hunter2@/d",
+        "postgres://u:hunter2/x@localhost/d",
+        "postgres://u:hunter2@localhost/a\tb",
+    ] {
+        let skip = database_url::parse(url).expect_err(url);
+        assert!(!format!("{skip:?}").contains("hunter2"), "{url}: {skip:?}");
     }
 }
 
