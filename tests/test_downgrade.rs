@@ -859,6 +859,9 @@ fn the_verification_mode_finds_no_divergence_and_the_same_verdicts() {
         ("regressions/rewrite_recreates_enum", 0),
         ("regressions/rewrite_recreates_view", 0),
         ("regressions/trigger_on_tracking_table", 0),
+        // Its round trip cannot commit as one transaction (a deferred trigger fails at COMMIT):
+        // the check runs it again with each file committed, and it passes.
+        ("regressions/deferred_check_at_commit", 0),
         ("tracking-table", 8),
         ("no-transaction", 8),
         ("long_view", 8),
