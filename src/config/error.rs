@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use super::layer::{KEYS, KNOWN_ENV_VARS};
 
 /// Where a configuration value (or a whole table of values) came from.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ValueOrigin {
     /// A command-line flag, such as `--port`.
@@ -27,7 +29,6 @@ pub enum ValueOrigin {
     },
     /// A configuration file: `Cargo.toml` metadata or `packit-db.toml`.
     File {
-        /// The file.
         path: PathBuf,
         /// The table inside the file, such as `[package.metadata.packit-db]`; `None` for the
         /// top level of `packit-db.toml`.
@@ -54,21 +55,17 @@ impl fmt::Display for ValueOrigin {
 }
 
 /// An error while building the configuration.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A configuration file (`packit-db.toml`, `.env`) could not be read.
     #[error("cannot read {}: {source}", .path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
-    },
+    Read { path: PathBuf, source: io::Error },
 
     /// `packit-db.toml` is not valid TOML.
     #[error("invalid TOML in {}:{line}:{column}: {message}", .path.display())]
     Toml {
-        /// The file.
         path: PathBuf,
         /// 1-based line of the error.
         line: usize,
@@ -115,7 +112,6 @@ pub enum ConfigError {
         did_you_mean(.suggestion)
     )]
     UnknownKey {
-        /// The unknown key.
         key: String,
         /// The file and table that contain it.
         origin: ValueOrigin,

@@ -2,26 +2,23 @@
 //! that fails leaves the target database as it was, and says so.
 
 /// A dump could not be read, loaded or written.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum DumpError {
     /// The file or directory cannot be opened or read.
     #[error("cannot read {path}: {reason}")]
     Unreadable {
-        /// The dump as given.
         path: String,
         /// The system's reason.
         reason: String,
     },
     /// Zero bytes.
     #[error("{path} is empty: there is nothing to load; the database is unchanged")]
-    Empty {
-        /// The dump as given.
-        path: String,
-    },
+    Empty { path: String },
     /// Not a format `load-dump` reads.
     #[error("{path} is not a pg_dump dump: it is {what}; load-dump reads plain SQL (also gzip- or zstd-compressed), custom, tar and directory dumps")]
     NotADump {
-        /// The dump as given.
         path: String,
         /// What it looks like.
         what: String,
@@ -31,7 +28,6 @@ pub enum DumpError {
         "{path} is corrupt or truncated ({reason}); the database is unchanged: take the dump again"
     )]
     Corrupt {
-        /// The dump as given.
         path: String,
         /// What was wrong.
         reason: String,
@@ -39,19 +35,16 @@ pub enum DumpError {
     /// Made by a newer pg_dump (or server) than the container's PostgreSQL.
     #[error("{path} was made by {made_by}, newer than the container's PostgreSQL {server}: use image `{image}` (set `image`, then `cargo packit-db up --recreate`); nothing was loaded")]
     TooNew {
-        /// The dump as given.
         path: String,
         /// "pg_dump 17.2 from PostgreSQL 17.2".
         made_by: String,
         /// The container's version.
         server: String,
-        /// The image to use.
         image: String,
     },
     /// Roles the dump names do not exist, and `--missing-roles fail` is in force.
     #[error("{path} refers to roles that do not exist in the container: {roles}; pass --missing-roles create (create them, NOLOGIN) or --missing-roles ignore-owner (objects owned by `{owner}`, grants to them left out); nothing was loaded")]
     MissingRoles {
-        /// The dump as given.
         path: String,
         /// The roles, comma-separated.
         roles: String,
@@ -60,24 +53,14 @@ pub enum DumpError {
     },
     /// A plain script with `\connect` would leave the staging database.
     #[error("{path} connects to another database itself (`\\connect`, made with pg_dump --create): take the dump without --create; nothing was loaded")]
-    Connects {
-        /// The dump as given.
-        path: String,
-    },
+    Connects { path: String },
     /// pg_dump's script ends before its closing comment.
     #[error("{path} ends before pg_dump's closing line `-- PostgreSQL database dump complete`: the file is truncated; the database `{database}` is unchanged")]
-    Truncated {
-        /// The dump as given.
-        path: String,
-        /// The target database.
-        database: String,
-    },
+    Truncated { path: String, database: String },
     /// psql or pg_restore failed.
     #[error("loading {path} failed: {detail}; the database `{database}` is unchanged")]
     LoadFailed {
-        /// The dump as given.
         path: String,
-        /// The target database.
         database: String,
         /// The tool's error (last lines).
         detail: String,
@@ -93,7 +76,6 @@ pub enum DumpError {
     /// pg_dump failed.
     #[error("pg_dump of database `{database}` failed: {detail}")]
     DumpFailed {
-        /// The database.
         database: String,
         /// pg_dump's error.
         detail: String,
@@ -101,7 +83,6 @@ pub enum DumpError {
     /// The output file could not be written.
     #[error("cannot write {path}: {reason}")]
     Write {
-        /// The output path.
         path: String,
         /// The system's reason.
         reason: String,

@@ -15,6 +15,8 @@ pub struct FilePosition {
 }
 
 /// Failures of the migration commands.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
     /// The migration folder could not be read.
@@ -26,7 +28,6 @@ pub enum MigrateError {
     /// A migration's SQL failed; the transaction was rolled back.
     #[error("{}{}: {message}; nothing of it was applied (its transaction was rolled back){}", .file.display(), fmt_position(.position), fmt_hint(.hint))]
     Failed {
-        /// The file that failed.
         file: PathBuf,
         /// Where, when the server says.
         position: Option<FilePosition>,
@@ -38,7 +39,6 @@ pub enum MigrateError {
     /// A migration outside a transaction failed: the database may be partly changed.
     #[error("{}{}: {message}; it runs without a transaction (-- no-transaction), so the database may be partly changed: the {applied_statements} statement(s) before the failing one were applied. It is marked failed in {table}; repair the database by hand, then delete that row (DELETE FROM {table} WHERE version = {version}) and run the migration again", .file.display(), fmt_position(.position))]
     FailedNoTransaction {
-        /// The file that failed.
         file: PathBuf,
         /// Where, when the server says.
         position: Option<FilePosition>,
@@ -46,7 +46,6 @@ pub enum MigrateError {
         message: String,
         /// How many statements succeeded before the failing one.
         applied_statements: usize,
-        /// The tracking table.
         table: String,
         /// The version, as the table stores it.
         version: String,
@@ -61,7 +60,6 @@ pub enum MigrateError {
         name: String,
         /// Why.
         reason: String,
-        /// Its version.
         version: Version,
     },
     /// `--to` names a version that is not in the folder.
@@ -70,21 +68,17 @@ pub enum MigrateError {
     /// The tracking table of the other layout is present.
     #[error("the database is tracked by {found} ({found_table}) but the folder {dir} is a {layout} migration set ({table}); set `layout` in the configuration, or point `migrations` at the right folder")]
     WrongTrackingTable {
-        /// The layout of the folder.
         layout: String,
-        /// Its table.
         table: String,
         /// The layout whose table exists.
         found: String,
         /// That table.
         found_table: String,
-        /// The folder.
         dir: PathBuf,
     },
     /// Another run holds the migration lock.
     #[error("another migration run held the lock on database `{database}` for {waited_secs} s (PostgreSQL session {holder}); wait for it to finish, or raise --lock-timeout")]
     LockTimeout {
-        /// The database.
         database: String,
         /// Seconds waited.
         waited_secs: u64,
@@ -105,13 +99,11 @@ pub enum MigrateError {
     RoundTripFailed {
         /// What was done, e.g. `redo of 3_add_users`.
         context: String,
-        /// The object differences.
         changes: Vec<String>,
     },
     /// A new migration's files could not be written.
     #[error("cannot write {}: {source}", .path.display())]
     Write {
-        /// The file.
         path: PathBuf,
         /// Why.
         #[source]

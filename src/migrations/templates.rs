@@ -370,40 +370,25 @@ impl fmt::Display for TemplateKind {
 }
 
 /// A template folder or file that cannot be used.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     /// The configured folder does not exist.
     #[error("templates folder {} does not exist (set by the `templates` key); create it with up.sql, down.sql or simple.sql, or remove the key to use the built-in templates", .dir.display())]
-    MissingDirectory {
-        /// The folder.
-        dir: PathBuf,
-    },
+    MissingDirectory { dir: PathBuf },
     /// The configured path is not a directory.
     #[error("templates folder {} is not a directory (set by the `templates` key); point the key at a directory holding up.sql, down.sql or simple.sql", .dir.display())]
-    NotADirectory {
-        /// The path.
-        dir: PathBuf,
-    },
+    NotADirectory { dir: PathBuf },
     /// The configured folder could not be inspected.
     #[error("cannot read templates folder {} (set by the `templates` key): {source}", .dir.display())]
-    ReadDirectory {
-        /// The folder.
-        dir: PathBuf,
-        /// The underlying error.
-        source: io::Error,
-    },
+    ReadDirectory { dir: PathBuf, source: io::Error },
     /// A template file could not be read.
     #[error("cannot read template {}: {source}", .path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
-    },
+    Read { path: PathBuf, source: io::Error },
     /// A template file is not UTF-8.
     #[error("template {} is not valid UTF-8 (first invalid byte at offset {offset}); save it as UTF-8", .path.display())]
     NotUtf8 {
-        /// The file.
         path: PathBuf,
         /// The byte offset of the first invalid sequence.
         offset: usize,
@@ -423,7 +408,6 @@ pub enum TemplateError {
         line: usize,
         /// 1-based column of the opening `{{`.
         column: usize,
-        /// The unknown name.
         name: String,
         /// The known placeholders, comma-separated.
         known: String,
@@ -449,7 +433,6 @@ pub enum TemplateError {
         template: String,
         /// 1-based line.
         line: usize,
-        /// The placeholder.
         name: String,
     },
     /// The template, or its rendering, starts with sqlx's `-- no-transaction` flag.

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use super::model::{Layout, LayoutChoice, Version};
 
 /// An error while reading a migration set or planning a new migration.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The migrations folder does not exist.
@@ -16,10 +18,7 @@ pub enum SourceError {
          that holds your migrations",
         .dir.display()
     )]
-    MissingFolder {
-        /// The folder.
-        dir: PathBuf,
-    },
+    MissingFolder { dir: PathBuf },
 
     /// The migrations path is not a folder.
     #[error(
@@ -27,28 +26,15 @@ pub enum SourceError {
          migrations",
         .dir.display()
     )]
-    NotAFolder {
-        /// The path.
-        dir: PathBuf,
-    },
+    NotAFolder { dir: PathBuf },
 
     /// The migrations folder could not be listed.
     #[error("{}: cannot read the folder: {source}", .dir.display())]
-    ReadFolder {
-        /// The folder.
-        dir: PathBuf,
-        /// The underlying error.
-        source: io::Error,
-    },
+    ReadFolder { dir: PathBuf, source: io::Error },
 
     /// A file (or an entry's metadata) could not be read.
     #[error("{}: cannot read it: {source}", .path.display())]
-    ReadFile {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
-    },
+    ReadFile { path: PathBuf, source: io::Error },
 
     /// A file is not valid UTF-8.
     #[error(
@@ -56,7 +42,6 @@ pub enum SourceError {
         .path.display()
     )]
     NotUtf8 {
-        /// The file.
         path: PathBuf,
         /// The byte offset of the first invalid byte.
         offset: usize,
@@ -67,10 +52,7 @@ pub enum SourceError {
         "{}: holds no SQL; write the migration's statements in it, or delete the migration",
         .path.display()
     )]
-    EmptyUp {
-        /// The file.
-        path: PathBuf,
-    },
+    EmptyUp { path: PathBuf },
 
     /// Two migrations have the same version.
     #[error(
@@ -80,11 +62,9 @@ pub enum SourceError {
         file_name(.first)
     )]
     DuplicateVersion {
-        /// The version.
         version: Version,
         /// The first file or folder with it (in name order).
         first: PathBuf,
-        /// The second one.
         second: PathBuf,
     },
 
@@ -94,12 +74,7 @@ pub enum SourceError {
         .path.display(),
         file_name(.expected_up)
     )]
-    DownWithoutUp {
-        /// The down file.
-        path: PathBuf,
-        /// The up file it needs.
-        expected_up: PathBuf,
-    },
+    DownWithoutUp { path: PathBuf, expected_up: PathBuf },
 
     /// A sqlx `.down.sql` whose description differs from the `.up.sql` of its version.
     #[error(
@@ -109,7 +84,6 @@ pub enum SourceError {
         file_name(.expected)
     )]
     MismatchedDown {
-        /// The down file.
         path: PathBuf,
         /// The up file of the same version.
         up: PathBuf,
@@ -124,17 +98,11 @@ pub enum SourceError {
         .dir.display(),
         .migrations.display()
     )]
-    DieselMissingUp {
-        /// The subfolder.
-        dir: PathBuf,
-        /// The migrations folder.
-        migrations: PathBuf,
-    },
+    DieselMissingUp { dir: PathBuf, migrations: PathBuf },
 
     /// A diesel `metadata.toml` that is not valid TOML or has a wrong value.
     #[error("{}: {message}", .path.display())]
     InvalidMetadata {
-        /// The file.
         path: PathBuf,
         /// What is wrong, with the fix.
         message: String,
@@ -150,7 +118,6 @@ pub enum SourceError {
         .diesel_example.display()
     )]
     MixedLayouts {
-        /// The migrations folder.
         dir: PathBuf,
         /// One sqlx file.
         sqlx_example: PathBuf,
@@ -166,9 +133,7 @@ pub enum SourceError {
         .example.display()
     )]
     WrongLayout {
-        /// The migrations folder.
         dir: PathBuf,
-        /// The configured choice.
         configured: LayoutChoice,
         /// The layout the folder looks like.
         found: Layout,
@@ -181,20 +146,14 @@ pub enum SourceError {
         "the migration message {message:?} has no letter or digit to name the file with; \
          describe the change, e.g. `cargo packit-db migrate new \"add users table\"`"
     )]
-    EmptyMessage {
-        /// The message given.
-        message: String,
-    },
+    EmptyMessage { message: String },
 
     /// `--simple` with a diesel set.
     #[error(
         "{}: diesel migrations always have a down.sql; run `migrate new` without --simple",
         .dir.display()
     )]
-    DieselSimple {
-        /// The migrations folder.
-        dir: PathBuf,
-    },
+    DieselSimple { dir: PathBuf },
 
     /// `--sequential` with a diesel set.
     #[error(
@@ -202,32 +161,21 @@ pub enum SourceError {
          migrations only",
         .dir.display()
     )]
-    DieselSequential {
-        /// The migrations folder.
-        dir: PathBuf,
-    },
+    DieselSequential { dir: PathBuf },
 
     /// A file or folder of the new migration already exists.
     #[error(
         "{}: already exists; use another message, or remove it first",
         .path.display()
     )]
-    TargetExists {
-        /// The path.
-        path: PathBuf,
-    },
+    TargetExists { path: PathBuf },
 
     /// No version is left for a new migration (sqlx: the newest version is `i64::MAX`).
     #[error(
         "{}: no version is left after {last} for a new migration; renumber the migrations",
         .dir.display()
     )]
-    NoVersionLeft {
-        /// The migrations folder.
-        dir: PathBuf,
-        /// The newest version.
-        last: Version,
-    },
+    NoVersionLeft { dir: PathBuf, last: Version },
 }
 
 /// The last component of `path`, for messages that already name its folder.
