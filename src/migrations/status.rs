@@ -28,11 +28,11 @@ pub enum State {
 /// One line of the status.
 #[derive(Clone, Debug, Serialize)]
 pub struct Entry {
-    /// The version.
+    /// The migration's version, as in its file name.
     pub version: Version,
-    /// Its description.
+    /// The migration's description: the part of its name after the version.
     pub description: String,
-    /// Its state.
+    /// Where it stands: applied, pending, modified, missing locally or failed.
     pub state: State,
     /// The up file, when in the folder.
     pub file: Option<PathBuf>,
@@ -44,12 +44,12 @@ pub struct Entry {
     pub reversible: bool,
 }
 
-/// The whole status.
+/// The status of every migration, for `migrate status`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Status {
     /// The folder's layout.
     pub layout: Layout,
-    /// The tracking table.
+    /// The name of the tracking table the status was read from.
     pub table: &'static str,
     /// Every migration, in order.
     pub entries: Vec<Entry>,

@@ -17,23 +17,23 @@ pub(super) const POSITION: &str = "position";
 pub enum Change {
     /// The object exists only after.
     Added {
-        /// The object.
+        /// What was added.
         object: ObjectId,
     },
     /// The object exists only before.
     Removed {
-        /// The object.
+        /// What was removed.
         object: ObjectId,
     },
     /// An attribute of an object in both snapshots differs (`None`: absent on that side).
     Changed {
-        /// The object.
+        /// The object whose attribute differs.
         object: ObjectId,
         /// The attribute's name, e.g. `type`.
         attribute: String,
-        /// Its value before.
+        /// The attribute's value in the first snapshot.
         before: Option<String>,
-        /// Its value after.
+        /// The attribute's value in the second snapshot.
         after: Option<String>,
     },
 }
