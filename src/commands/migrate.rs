@@ -9,9 +9,9 @@ use crate::commands::{
     connect, running_container, test_downgrade, SelectionArg, TestDowngradeArgs,
 };
 use crate::config::Config;
+use crate::db::snapshot::schema_diff;
 use crate::db::{snapshot, ConnectionInfo};
 use crate::error::Error;
-use crate::migrations::roundtrip::schema_diff;
 use crate::migrations::source::{
     has_statement, plan_new, read_set, MigrationSet, Version, VersionStyle,
 };

@@ -1,15 +1,17 @@
-//! The difference between two snapshots, object by object and attribute by attribute.
+//! The difference between two snapshots, object by object and attribute by attribute, and
+//! the same without the column positions that only shifted because another column of the
+//! table was added or removed.
 
 use std::cmp::Ordering;
 use std::collections::btree_map;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::iter::Peekable;
 
 use serde::Serialize;
 
-use super::change::Change;
+use super::change::{Change, POSITION};
 use super::model::{Attributes, Snapshot};
-use super::object::ObjectId;
+use super::object::{ObjectId, ObjectKind};
 
 /// The changes that turn one snapshot into another, sorted by object, then attribute.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -32,14 +34,18 @@ impl SchemaDiff {
 
     /// The diff without column-position changes.
     pub fn without_column_order(&self) -> SchemaDiff {
-        SchemaDiff {
-            changes: self
-                .changes
-                .iter()
-                .filter(|change| !change.is_column_order())
-                .cloned()
-                .collect(),
-        }
+        self.split_column_order().0
+    }
+
+    /// The diff in two parts, each in the diff's order: the changes other than column
+    /// positions, and the column-position changes.
+    pub fn split_column_order(&self) -> (SchemaDiff, SchemaDiff) {
+        let (order, other) = self
+            .changes
+            .iter()
+            .cloned()
+            .partition(Change::is_column_order);
+        (SchemaDiff { changes: other }, SchemaDiff { changes: order })
     }
 }
 
@@ -107,5 +113,84 @@ fn attribute_changes(object: &ObjectId, a: &Attributes, b: &Attributes, out: &mu
                 after: after.cloned(),
             });
         }
+    }
+}
+
+/// The diff of two snapshots, without column position changes that only follow from columns
+/// added or removed in the same table (dropping a middle column shifts the ones after it):
+/// a position change is kept only where the columns both sides have are in another order.
+///
+/// This is the diff to compare two states of one database with (the round-trip check,
+/// `migrate redo`); [`diff`] lists every attribute that differs.
+pub fn schema_diff(before: &Snapshot, after: &Snapshot) -> SchemaDiff {
+    let full = diff(before, after);
+    if !full.changes.iter().any(Change::is_column_order) {
+        return full;
+    }
+    let (old, new) = (columns_by_table(before), columns_by_table(after));
+    let reordered: HashSet<&str> = old
+        .iter()
+        .filter(|(table, columns)| {
+            let Some(other) = new.get(*table) else {
+                return false;
+            };
+            let common = |cols: &Vec<(u32, String)>, against: &Vec<(u32, String)>| -> Vec<String> {
+                cols.iter()
+                    .filter(|(_, c)| against.iter().any(|(_, o)| o == c))
+                    .map(|(_, c)| c.clone())
+                    .collect()
+            };
+            common(columns, other) != common(other, columns)
+        })
+        .map(|(table, _)| table.as_str())
+        .collect();
+    SchemaDiff {
+        changes: full
+            .changes
+            .into_iter()
+            .filter(|c| {
+                !c.is_column_order() || reordered.contains(split_column(&c.object().name).0)
+            })
+            .collect(),
+    }
+}
+
+/// Columns of each table, in physical order.
+fn columns_by_table(s: &Snapshot) -> HashMap<String, Vec<(u32, String)>> {
+    let mut tables: HashMap<String, Vec<(u32, String)>> = HashMap::new();
+    for (id, attributes) in &s.objects {
+        if id.kind != ObjectKind::Column {
+            continue;
+        }
+        let position = attributes
+            .get(POSITION)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let (table, column) = split_column(&id.name);
+        tables
+            .entry(table.to_string())
+            .or_default()
+            .push((position, column.to_string()));
+    }
+    for columns in tables.values_mut() {
+        columns.sort();
+    }
+    tables
+}
+
+/// Splits `schema.table.column` at the last dot outside double quotes.
+pub(super) fn split_column(name: &str) -> (&str, &str) {
+    let mut quoted = false;
+    let mut last_dot = None;
+    for (i, c) in name.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => last_dot = Some(i),
+            _ => {}
+        }
+    }
+    match last_dot {
+        Some(i) => (&name[..i], &name[i + 1..]),
+        None => ("", name),
     }
 }

@@ -15,7 +15,7 @@ mod tracker;
 mod value_diff;
 
 pub use change::Change;
-pub use diff::{diff, SchemaDiff};
+pub use diff::{diff, schema_diff, SchemaDiff};
 pub use model::{Attributes, Snapshot};
 pub use object::{ObjectId, ObjectKind};
 pub use take::take;

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use sqlx::postgres::types::Oid;
 
+use super::diff::split_column;
 use super::rows::{from_rows, from_rows_by_unit, Row};
-use super::{diff, Attributes, Change, ObjectId, ObjectKind, SchemaDiff, Snapshot};
+use super::{diff, schema_diff, Attributes, Change, ObjectId, ObjectKind, SchemaDiff, Snapshot};
 
 fn attrs(pairs: &[(&str, &str)]) -> Attributes {
     pairs
@@ -389,10 +390,69 @@ fn column_order_mixed_with_a_real_change_is_not_only_column_order() {
 }
 
 #[test]
+fn a_diff_splits_into_column_order_and_the_rest_in_order() {
+    let before = table(&[("a", 1), ("b", 2), ("c", 3)]);
+    let mut after = table(&[("a", 1), ("c", 2), ("b", 3)]);
+    after.objects.insert(
+        ObjectId::new(ObjectKind::Index, "public.t_a_idx"),
+        Attributes::new(),
+    );
+    let d = diff(&before, &after);
+    let (rest, order) = d.split_column_order();
+    assert_eq!(lines(&rest), ["index public.t_a_idx: added"]);
+    assert_eq!(
+        lines(&order),
+        [
+            "column public.\"t.x\".b: position 2 -> 3",
+            "column public.\"t.x\".c: position 3 -> 2",
+        ]
+    );
+    assert_eq!(rest, d.without_column_order());
+}
+
+#[test]
 fn a_position_attribute_on_another_kind_is_not_column_order() {
     let before = snapshot(&[(ObjectKind::Table, "public.t", &[("position", "1")])]);
     let after = snapshot(&[(ObjectKind::Table, "public.t", &[("position", "2")])]);
     assert!(!diff(&before, &after).is_only_column_order());
+}
+
+/// Columns of one table whose quoted name holds a dot, `public."t.x"`, at these positions.
+fn table(columns: &[(&str, u32)]) -> Snapshot {
+    let mut s = Snapshot::default();
+    for (name, position) in columns {
+        let attributes = [
+            ("position".to_string(), position.to_string()),
+            ("type".to_string(), "int".to_string()),
+        ];
+        s.objects.insert(
+            ObjectId::new(ObjectKind::Column, format!("public.\"t.x\".{name}")),
+            attributes.into_iter().collect(),
+        );
+    }
+    s
+}
+
+#[test]
+fn positions_shifted_by_a_removed_column_are_not_an_order_change() {
+    let before = table(&[("a", 1), ("b", 2), ("c", 3)]);
+    let after = table(&[("a", 1), ("c", 2)]);
+    let d = schema_diff(&before, &after);
+    assert_eq!(d.changes.len(), 1, "{d:?}");
+    assert!(matches!(d.changes[0], Change::Removed { .. }));
+}
+
+#[test]
+fn a_column_re_added_at_the_end_is_an_order_change() {
+    let before = table(&[("a", 1), ("b", 2), ("c", 3)]);
+    let after = table(&[("a", 1), ("c", 2), ("b", 3)]);
+    assert!(schema_diff(&before, &after).is_only_column_order());
+}
+
+#[test]
+fn column_names_split_outside_quotes() {
+    assert_eq!(split_column("public.\"a.b\".c"), ("public.\"a.b\"", "c"));
+    assert_eq!(split_column("public.t.\"x.y\""), ("public.t", "\"x.y\""));
 }
 
 #[test]
