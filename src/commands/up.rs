@@ -3,11 +3,11 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::commands::admin::superuser_psql;
 use crate::commands::interrupt::Interrupt;
 use crate::commands::migrate::apply_pending;
 use crate::commands::{connect, connection_info, refuse_other_project};
 use crate::config::Config;
+use crate::db::admin::superuser_psql;
 use crate::db::{quote_ident, quote_literal, wait_until_ready, ConnectionInfo, DbError, Readiness};
 use crate::engine::{
     generate_password, port_holder, port_is_free, random_suffix, ContainerError, ContainerSpec,
