@@ -13,12 +13,13 @@ use std::time::Instant;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::commands::admin::superuser_request;
 use crate::commands::interrupt::Interrupt;
-use crate::commands::staging::{last_lines, run_token, Admin, UPLOAD_PREFIX};
 use crate::commands::{connect, running_container};
 use crate::config::Config;
+use crate::db::admin::{last_lines, superuser_request, Admin};
+use crate::db::temporary::run_token;
 use crate::dump::source::io_reason;
+use crate::dump::staging::UPLOAD_PREFIX;
 use crate::dump::DumpError;
 use crate::engine::{Engine, ExecRequest};
 use crate::error::Error;

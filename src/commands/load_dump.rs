@@ -16,16 +16,15 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::commands::interrupt::Interrupt;
-use crate::commands::staging::{
-    drop_database, previous_name, remove_leftovers, run_token, swap, Admin, DirectSql, Staging,
-    UPLOAD_PREFIX,
-};
 use crate::commands::{connect, running_container, CommandError};
 use crate::config::{Config, EnvStyle};
+use crate::db::admin::{Admin, DirectSql};
+use crate::db::temporary::{drop_database, Temporaries};
 use crate::db::{quote_ident, quote_literal};
 use crate::dump::feed::FeedReport;
 use crate::dump::header::{suggest_image, PgVersion};
 use crate::dump::source::{open, DumpBody, DumpInput, OpenedDump};
+use crate::dump::staging::{self, previous_name, swap, Staging};
 use crate::dump::DumpError;
 use crate::engine::Engine;
 use crate::error::Error;
@@ -124,7 +123,12 @@ async fn run(
     // then, as before, with nothing created yet. From here on SIGINT and SIGTERM drop the
     // staging database (a signal during its creation stops the load before it starts).
     let interrupt = Interrupt::listen()?;
-    remove_leftovers(&admin).await?;
+    let (temporaries, swept) = staging::prepare(&admin).await?;
+    for name in swept {
+        ui::note(&format!(
+            "dropping staging database `{name}` left by an interrupted load"
+        ));
+    }
     let mut known = probe.roles;
     if !probe.owner_exists {
         create_owner(&admin, &owner, &info.password).await?;
@@ -147,9 +151,8 @@ async fn run(
         failure: None,
         read_ahead: read_ahead_needed,
     };
-    let token = run_token();
-    let staging = Staging::create(&admin, &token, &owner).await?;
-    let upload_dir = format!("{UPLOAD_PREFIX}{token}");
+    let staging = Staging::create(&admin, &temporaries, &owner).await?;
+    let upload_dir = staging.upload_dir();
     // With --missing-roles fail, a file is read ahead for every role it names, beside the
     // load: missing ones stop it within moments, not after the data (grants come last).
     let format = dump.format;
@@ -177,17 +180,19 @@ async fn run(
     let outcome = outcome
         .and_then(|report| complete(&dump, &target, report))
         .map_err(|e| for_target(e, &target));
+    // On every path the staging database is dropped or swapped in before the lease ends.
     if let Err(e) = outcome {
-        drop_staging(&admin, &staging).await;
+        drop_staging(&admin, &temporaries, &staging).await;
         return Err(e);
     }
     let previous = match swap_in(&admin, &staging, &target, &dump, args, confirmed).await {
         Ok(previous) => previous,
         Err(e) => {
-            drop_staging(&admin, &staging).await;
+            drop_staging(&admin, &temporaries, &staging).await;
             return Err(e);
         }
     };
+    temporaries.close().await;
     let summarised = summary(
         &admin,
         &dump,
@@ -227,8 +232,8 @@ async fn create_owner(admin: &Admin<'_>, owner: &str, password: &str) -> Result<
 }
 
 /// Drops the staging database after a failure; if even that fails, the next run will.
-async fn drop_staging(admin: &Admin<'_>, staging: &Staging) {
-    if let Err(e) = staging.remove(admin).await {
+async fn drop_staging(admin: &Admin<'_>, temporaries: &Temporaries, staging: &Staging) {
+    if let Err(e) = staging.remove(admin, temporaries).await {
         ui::warn(&format!("{e}; the next load-dump removes it"));
     }
 }
@@ -429,7 +434,8 @@ async fn swap_in(
                 &format!("drop the previous database `{previous}`"),
                 vec![drop_database(&previous)],
             )
-            .await?;
+            .await
+            .map_err(DumpError::from)?;
         return Ok(None);
     }
     Ok(Some(previous))
@@ -479,7 +485,8 @@ async fn summary(
                || '|' || pg_size_pretty(pg_database_size(current_database()))"
                 .into()],
         )
-        .await?;
+        .await
+        .map_err(DumpError::from)?;
     let fields: Vec<String> = rows
         .first()
         .map(|r| r.split('|').map(str::to_string).collect())

@@ -1,15 +1,12 @@
 //! One function per command. Each takes the validated configuration and its arguments,
 //! talks to the engine and database layers, and renders its result.
 
-mod admin;
 mod down;
 mod dump;
 mod interrupt;
 mod load_dump;
 mod migrate;
 mod psql;
-mod scratch;
-mod staging;
 mod status;
 mod test_downgrade;
 mod up;

@@ -8,7 +8,6 @@ use console::style;
 use futures_util::future::{join_all, try_join_all};
 
 use crate::commands::interrupt::Interrupt;
-use crate::commands::scratch::Scratch;
 use crate::commands::up::{remove_throwaway, start_throwaway};
 use crate::commands::{connect, running_container, CommandError};
 use crate::config::Config;
@@ -19,6 +18,7 @@ use crate::migrations::roundtrip::{
     check, plan_lanes, CheckOptions, CheckReport, Lane, MigrationCheck, Outcome, ScratchDatabase,
     Selection,
 };
+use crate::migrations::scratch::Scratch;
 use crate::migrations::source::{read_set, MigrationSet, Version};
 use crate::migrations::MigrateError;
 use crate::ui::{self, Format};

@@ -3,15 +3,15 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::commands::admin::superuser_psql;
 use crate::commands::interrupt::Interrupt;
 use crate::commands::migrate::apply_pending;
 use crate::commands::{connect, connection_info, refuse_other_project};
 use crate::config::Config;
+use crate::db::admin::superuser_psql;
 use crate::db::{quote_ident, quote_literal, wait_until_ready, ConnectionInfo, DbError, Readiness};
 use crate::engine::{
-    generate_password, port_holder, port_is_free, ContainerError, ContainerSpec, ContainerState,
-    Engine, PullPolicy, LABEL_MANAGED,
+    generate_password, port_holder, port_is_free, random_suffix, ContainerError, ContainerSpec,
+    ContainerState, Engine, PullPolicy, LABEL_MANAGED,
 };
 use crate::error::Error;
 use crate::migrations::source::read_set;
@@ -102,10 +102,7 @@ pub(crate) async fn start_throwaway(
     interrupt: &Interrupt,
 ) -> Result<(ContainerSpec, ConnectionInfo), Error> {
     let mut spec = ContainerSpec::from_config(config, generate_password());
-    let suffix =
-        rand::distr::SampleString::sample_string(&rand::distr::Alphanumeric, &mut rand::rng(), 6)
-            .to_lowercase();
-    spec.name = format!("{}-check-{suffix}", config.container);
+    spec.name = format!("{}-check-{}", config.container, random_suffix(6));
     spec.volume = crate::engine::volume_name(&spec.name);
     spec.port = 0;
     let args = UpArgs {

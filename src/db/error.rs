@@ -32,3 +32,13 @@ pub enum DbError {
         reason: String,
     },
 }
+
+/// A step run as the container's superuser failed: a statement, or psql in the container.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action}: {detail}")]
+pub struct AdminError {
+    /// What was being done, e.g. ``create staging database `x` ``.
+    pub action: String,
+    /// The server's or the tool's message.
+    pub detail: String,
+}

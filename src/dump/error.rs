@@ -88,3 +88,12 @@ pub enum DumpError {
         reason: String,
     },
 }
+
+impl From<crate::db::AdminError> for DumpError {
+    fn from(e: crate::db::AdminError) -> DumpError {
+        DumpError::Admin {
+            action: e.action,
+            detail: e.detail,
+        }
+    }
+}

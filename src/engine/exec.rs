@@ -1,8 +1,11 @@
 //! Running a command inside a container with streamed stdin/stdout/stderr, piped or on a TTY.
 
+use std::pin::Pin;
+use std::time::Duration;
+
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::engine::client::{api, Engine};
@@ -20,6 +23,12 @@ pub struct ExecRequest {
     /// The user to run as (the image's default when `None`).
     pub user: Option<String>,
 }
+
+/// What an attached exec writes, as the engine streams it.
+type ExecOutputStream =
+    Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+/// An attached exec's stdin.
+type ExecInput = Pin<Box<dyn AsyncWrite + Send>>;
 
 /// Terminal size in characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,41 +95,12 @@ impl Engine {
         O: AsyncWrite + Unpin,
         E: AsyncWrite + Unpin,
     {
-        let options = CreateExecOptions {
-            attach_stdin: Some(stdin.is_some()),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            tty: Some(request.tty),
-            env: Some(request.env),
-            cmd: Some(request.cmd),
-            user: request.user,
-            ..Default::default()
-        };
-        let created = self
-            .docker()
-            .create_exec(container, options)
-            .await
-            .map_err(|source| api(format!("create exec in {container}"), source))?;
-        let start = StartExecOptions {
-            detach: false,
-            tty: request.tty,
-            output_capacity: Some(64 * 1024),
-        };
-        let started = self
-            .docker()
-            .start_exec(&created.id, Some(start))
-            .await
-            .map_err(|source| api(format!("start exec in {container}"), source))?;
-        let StartExecResults::Attached {
-            mut output,
-            mut input,
-        } = started
-        else {
-            unreachable!("start_exec without detach always attaches")
-        };
+        let (id, mut output, mut input) = self
+            .start_attached(container, request, stdin.is_some())
+            .await?;
         if let Some(sizes) = &resize {
             let size = *sizes.borrow();
-            self.resize_exec(&created.id, size).await?;
+            self.resize_exec(&id, size).await?;
         }
 
         let feeder = stdin.map(|stdin| {
@@ -145,7 +125,7 @@ impl Engine {
                         if changed.is_ok() {
                             let size = *sizes.borrow_and_update();
                             // A failed resize only garbles the layout; keep the session.
-                            let _ = self.resize_exec(&created.id, size).await;
+                            let _ = self.resize_exec(&id, size).await;
                         } else {
                             resize = None;
                         }
@@ -164,7 +144,7 @@ impl Engine {
                         feeder.abort();
                     }
                     for _ in 0..25 {
-                        match self.docker().inspect_exec(&created.id).await {
+                        match self.docker().inspect_exec(&id).await {
                             Ok(i) if i.running == Some(false) => {
                                 return Ok(i.exit_code.unwrap_or(1))
                             }
@@ -191,7 +171,62 @@ impl Engine {
             // The process is gone; a feeder still blocked on our stdin is not waited for.
             feeder.abort();
         }
-        self.exec_exit_code(&created.id, container).await
+        self.exec_exit_code(&id, container).await
+    }
+
+    /// Creates and starts `request` in `container`, attached: its id and its streams.
+    async fn start_attached(
+        &self,
+        container: &str,
+        request: ExecRequest,
+        stdin: bool,
+    ) -> Result<(String, ExecOutputStream, ExecInput), EngineError> {
+        let tty = request.tty;
+        let options = CreateExecOptions {
+            attach_stdin: Some(stdin),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(tty),
+            env: Some(request.env),
+            cmd: Some(request.cmd),
+            user: request.user,
+            ..Default::default()
+        };
+        let created = self
+            .docker()
+            .create_exec(container, options)
+            .await
+            .map_err(|source| api(format!("create exec in {container}"), source))?;
+        let start = StartExecOptions {
+            detach: false,
+            tty,
+            output_capacity: Some(64 * 1024),
+        };
+        let started = self
+            .docker()
+            .start_exec(&created.id, Some(start))
+            .await
+            .map_err(|source| api(format!("start exec in {container}"), source))?;
+        let StartExecResults::Attached { output, input } = started else {
+            unreachable!("start_exec without detach always attaches")
+        };
+        Ok((created.id, output, input))
+    }
+
+    /// Starts `request` in `container` with its stdin open, for a process that must live as
+    /// long as this one and no longer (see [`HeldExec`]).
+    pub async fn exec_held(
+        &self,
+        container: &str,
+        request: ExecRequest,
+    ) -> Result<HeldExec, EngineError> {
+        let (_, output, input) = self.start_attached(container, request, true).await?;
+        Ok(HeldExec {
+            input,
+            output,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        })
     }
 
     /// The exit code of a finished exec.
@@ -224,5 +259,64 @@ impl Engine {
             )
             .await
             .map_err(|source| api("resize the terminal".into(), source))
+    }
+}
+
+/// A process in a container that runs until its stdin closes: when [`HeldExec::close`] closes
+/// it, or when this process ends (its connection to the engine closes, and the engine closes
+/// the process's stdin). What the process holds, such as a database session and its locks,
+/// therefore never outlives this process.
+pub struct HeldExec {
+    input: ExecInput,
+    output: ExecOutputStream,
+    /// Output not yet returned as a line.
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl HeldExec {
+    /// Writes `bytes` to the process's stdin.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), EngineError> {
+        let written = match self.input.write_all(bytes).await {
+            Ok(()) => self.input.flush().await,
+            Err(e) => Err(e),
+        };
+        written.map_err(|err| EngineError::Api {
+            action: "write to a process in the container".into(),
+            source: bollard::errors::Error::IOError { err },
+        })
+    }
+
+    /// The next line the process writes on stdout, without its end; `None` once it has ended.
+    pub async fn read_line(&mut self) -> Result<Option<String>, EngineError> {
+        loop {
+            if let Some(end) = self.stdout.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.stdout.drain(..=end).collect();
+                return Ok(Some(String::from_utf8_lossy(&line[..end]).into_owned()));
+            }
+            match self.output.next().await {
+                None => return Ok(None),
+                Some(Err(source)) => {
+                    return Err(api("read from a process in the container".into(), source))
+                }
+                Some(Ok(LogOutput::StdErr { message })) => self.stderr.extend_from_slice(&message),
+                Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message })) => {
+                    self.stdout.extend_from_slice(&message)
+                }
+                Some(Ok(LogOutput::StdIn { .. })) => {}
+            }
+        }
+    }
+
+    /// What the process wrote on stderr so far, trimmed.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).trim().to_string()
+    }
+
+    /// Closes the process's stdin and waits (a few seconds at most) until it has ended.
+    pub async fn close(mut self) {
+        let _ = self.input.shutdown().await;
+        let drained = async { while let Some(Ok(_)) = self.output.next().await {} };
+        let _ = tokio::time::timeout(Duration::from_secs(5), drained).await;
     }
 }

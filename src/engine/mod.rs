@@ -16,11 +16,11 @@ mod upload;
 
 pub use client::{ContainerInfo, ContainerState, Engine, EngineInfo, EngineKind};
 pub use error::{Attempt, ContainerError, EngineError, EngineFailure, ImageError};
-pub use exec::{ExecOutput, ExecRequest, TermSize};
+pub use exec::{ExecOutput, ExecRequest, HeldExec, TermSize};
 pub use image::{PullEvent, PullPolicy};
 pub use port_holder::{port_holder, port_is_free};
 pub use spec::{
-    env_keys, generate_password, other_project, volume_name, ContainerSpec, Observed,
-    LABEL_MANAGED, LABEL_PROJECT,
+    env_keys, generate_password, other_project, random_suffix, volume_name, ContainerSpec,
+    Observed, LABEL_MANAGED, LABEL_PROJECT,
 };
 pub use upload::{UploadFile, UploadProgress};

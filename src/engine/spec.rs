@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use rand::distr::{Alphanumeric, SampleString};
+
 use crate::config::{Config, EnvStyle};
 
 /// Label present on every container and volume this tool creates.
@@ -221,8 +223,15 @@ pub fn other_project<'a>(labels: &'a BTreeMap<String, String>, project: &str) ->
 
 /// A random password of 32 letters and digits (URL-safe, shell-safe).
 pub fn generate_password() -> String {
-    use rand::distr::{Alphanumeric, SampleString};
     Alphanumeric.sample_string(&mut rand::rng(), 32)
+}
+
+/// `len` random lowercase letters and digits: the part of a generated name (a throwaway
+/// container's, a temporary database's) that keeps it from meeting another.
+pub fn random_suffix(len: usize) -> String {
+    Alphanumeric
+        .sample_string(&mut rand::rng(), len)
+        .to_lowercase()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod error;
 mod lexer;
 pub mod roundtrip;
 mod runner;
+pub(crate) mod scratch;
 pub mod source;
 pub mod split;
 mod status;

@@ -7,15 +7,15 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use tokio::io::AsyncWriteExt;
 
-use crate::commands::admin::superuser_request;
 use crate::commands::load_dump::plain::load_failed;
 use crate::commands::load_dump::roles::RolePlan;
 use crate::commands::load_dump::tail::TailBuffer;
 use crate::commands::load_dump::{LoadDumpArgs, MissingRoles};
-use crate::commands::staging::{last_lines, Admin, Staging};
+use crate::db::admin::{last_lines, superuser_request, Admin};
 use crate::dump::feed::{feed_plain, RolePolicy, Verdict};
 use crate::dump::roles::RoleStatement;
 use crate::dump::source::{archive_name, OpenedDump};
+use crate::dump::staging::Staging;
 use crate::dump::{DumpError, DumpFormat};
 use crate::engine::UploadFile;
 use crate::error::Error;

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 
-use crate::commands::admin::superuser_request;
 use crate::commands::load_dump::roles::RolePlan;
 use crate::commands::load_dump::tail::TailBuffer;
-use crate::commands::staging::{last_lines, Admin, Staging};
+use crate::db::admin::{last_lines, superuser_request, Admin};
 use crate::db::quote_ident;
 use crate::dump::feed::{feed_plain, FeedError, FeedReport};
 use crate::dump::source::{decode_reason, OpenedDump, PlainReader};
+use crate::dump::staging::Staging;
 use crate::dump::{Compression, DumpError, DumpFormat};
 use crate::error::Error;
 use crate::ui;

@@ -7,7 +7,7 @@ use futures_util::future::BoxFuture;
 
 use crate::commands::load_dump::plain::compression;
 use crate::commands::load_dump::MissingRoles;
-use crate::commands::staging::Admin;
+use crate::db::admin::Admin;
 use crate::db::quote_ident;
 use crate::dump::feed::{feed_plain, FeedError, RolePolicy, Verdict};
 use crate::dump::roles::RoleStatement;
