@@ -2,13 +2,14 @@
 //!
 //! Each area owns a `thiserror` enum (`config::ConfigError`, `engine::EngineError`, ...); this
 //! module wraps them, and [`Error::exit_code`] decides the documented exit code for every kind.
-//! The compiler checks that no kind is forgotten.
+//! The compiler checks that no kind is forgotten. It also holds [`CommandError`], the failures
+//! of no single area. Only the commands and what sits above them use this module.
 
-use crate::commands::{CommandError, StopSignal};
 use crate::config::ConfigError;
 use crate::db::DbError;
 use crate::dump::DumpError;
 use crate::engine::{ContainerError, EngineError, EngineFailure, ImageError};
+use crate::interrupt::{Interrupted, ListenFailed, StopSignal};
 use crate::migrations::MigrateError;
 
 /// Documented exit codes (README, "Exit codes").
@@ -73,6 +74,51 @@ pub enum Error {
     /// A command-level failure (confirmation missing, interrupted, I/O).
     #[error(transparent)]
     Command(#[from] CommandError),
+}
+
+/// Failures that belong to no single layer.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// A destructive step needs confirmation and there is no terminal to ask on.
+    #[error("{what} needs confirmation: run it on a terminal to be asked, or pass --yes")]
+    NotConfirmed {
+        /// The step, e.g. `deleting volume app-packit-db-data`.
+        what: String,
+    },
+    /// The user answered no.
+    #[error("{what} cancelled")]
+    Declined {
+        /// The step.
+        what: String,
+    },
+    /// SIGINT (Ctrl-C) or SIGTERM, after the command removed what it had created.
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+    /// Local I/O failed.
+    #[error("failed to {action}: {reason}")]
+    Io {
+        /// What was being done.
+        action: String,
+        /// Why it failed.
+        reason: String,
+    },
+}
+
+/// Stopped by a signal: a command-level failure, whichever layer noticed it.
+impl From<Interrupted> for Error {
+    fn from(e: Interrupted) -> Self {
+        Error::Command(e.into())
+    }
+}
+
+/// Not listening for signals is a local I/O failure like any other.
+impl From<ListenFailed> for Error {
+    fn from(e: ListenFailed) -> Self {
+        Error::Command(CommandError::Io {
+            action: "listen for SIGINT and SIGTERM".into(),
+            reason: e.0.to_string(),
+        })
+    }
 }
 
 /// An engine failure becomes the variant of its kind, so its exit code is decided below like
@@ -152,7 +198,7 @@ impl Error {
                 CommandError::NotConfirmed { .. } | CommandError::Declined { .. } => {
                     exit_codes::NOT_CONFIRMED
                 }
-                CommandError::Interrupted { signal } => match signal {
+                CommandError::Interrupted(Interrupted { signal }) => match signal {
                     StopSignal::Interrupt => exit_codes::INTERRUPTED,
                     StopSignal::Terminate => exit_codes::TERMINATED,
                 },

@@ -11,6 +11,7 @@ pub mod db;
 pub mod dump;
 pub mod engine;
 pub mod error;
+pub mod interrupt;
 pub mod migrations;
 pub mod ui;
 
@@ -63,7 +64,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 
 /// Loads the configuration and runs the command; `Ok` carries the exit code.
 async fn dispatch(cli: cli::PackitDb) -> Result<i32, Error> {
-    let env = Environment::from_process().map_err(|e| commands::CommandError::Io {
+    let env = Environment::from_process().map_err(|e| error::CommandError::Io {
         action: "read the current directory".into(),
         reason: e.to_string(),
     })?;

@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::commands::interrupt::Interrupt;
 use crate::commands::{connect, running_container};
 use crate::config::Config;
 use crate::db::admin::{last_lines, superuser_request, Admin};
@@ -23,6 +22,7 @@ use crate::dump::staging::UPLOAD_PREFIX;
 use crate::dump::DumpError;
 use crate::engine::{Engine, ExecRequest};
 use crate::error::Error;
+use crate::interrupt::Interrupt;
 use crate::ui;
 
 /// The format `dump` writes.

@@ -15,8 +15,7 @@ mod tail;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use crate::commands::interrupt::Interrupt;
-use crate::commands::{connect, running_container, CommandError};
+use crate::commands::{connect, running_container};
 use crate::config::{Config, EnvStyle};
 use crate::db::admin::{Admin, DirectSql};
 use crate::db::temporary::{drop_database, Temporaries};
@@ -28,6 +27,7 @@ use crate::dump::staging::{self, previous_name, swap, Staging};
 use crate::dump::DumpError;
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::interrupt::{Interrupt, Interrupted};
 use crate::ui;
 use archive::load_archive;
 use plain::load_plain;
@@ -168,7 +168,7 @@ async fn run(
     let load = load(&admin, &mut dump, &staging, &upload_dir, &mut roles, args);
     let outcome = tokio::select! {
         biased;
-        signal = interrupt.signalled() => Err(CommandError::Interrupted { signal }.into()),
+        signal = interrupt.signalled() => Err(Interrupted { signal }.into()),
         outcome = load => outcome,
         Err(e) = read_ahead => Err(e),
     };

@@ -3,7 +3,6 @@
 
 mod down;
 mod dump;
-mod interrupt;
 mod load_dump;
 mod migrate;
 mod psql;
@@ -14,7 +13,6 @@ mod url;
 
 pub use down::{down, DownArgs};
 pub use dump::{dump, DumpArgs, DumpOutFormat};
-pub use interrupt::StopSignal;
 pub use load_dump::{load_dump, LoadDumpArgs, MissingRoles};
 pub use migrate::{migrate, MigrateAction, MigrateArgs};
 pub use psql::{psql, PsqlArgs};
@@ -29,37 +27,6 @@ use crate::engine::{
     env_keys, other_project, ContainerError, ContainerInfo, ContainerState, Engine,
 };
 use crate::error::Error;
-
-/// Failures that belong to no single layer.
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    /// A destructive step needs confirmation and there is no terminal to ask on.
-    #[error("{what} needs confirmation: run it on a terminal to be asked, or pass --yes")]
-    NotConfirmed {
-        /// The step, e.g. `deleting volume app-packit-db-data`.
-        what: String,
-    },
-    /// The user answered no.
-    #[error("{what} cancelled")]
-    Declined {
-        /// The step.
-        what: String,
-    },
-    /// SIGINT (Ctrl-C) or SIGTERM, after the command removed what it had created.
-    #[error("interrupted by {signal}; nothing half-done was left behind")]
-    Interrupted {
-        /// Which signal.
-        signal: StopSignal,
-    },
-    /// Local I/O failed.
-    #[error("failed to {action}: {reason}")]
-    Io {
-        /// What was being done.
-        action: String,
-        /// Why it failed.
-        reason: String,
-    },
-}
 
 /// Connects to the configured engine.
 pub(crate) async fn connect(config: &Config) -> Result<Engine, Error> {

@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use console::style;
 use futures_util::future::{join_all, try_join_all};
+use futures_util::TryFutureExt;
 
-use crate::commands::interrupt::Interrupt;
 use crate::commands::up::{remove_throwaway, start_throwaway};
-use crate::commands::{connect, running_container, CommandError};
+use crate::commands::{connect, running_container};
 use crate::config::Config;
 use crate::db::ConnectionInfo;
 use crate::engine::{ContainerSpec, Engine};
-use crate::error::Error;
+use crate::error::{CommandError, Error};
+use crate::interrupt::Interrupt;
 use crate::migrations::roundtrip::{
     check, plan_lanes, CheckOptions, CheckReport, Lane, MigrationCheck, Outcome, ScratchDatabase,
     Selection,
@@ -180,7 +181,7 @@ async fn check_in(
     };
     // `Err`: interrupted by SIGINT or SIGTERM.
     let outcome = match interrupt
-        .guard(try_join_all(scratches.iter().map(Scratch::connect)))
+        .guard(try_join_all(scratches.iter().map(Scratch::connect)).err_into::<Error>())
         .await
     {
         Err(e) => Err(e),
@@ -194,7 +195,7 @@ async fn check_in(
                 })
                 .collect();
             interrupt
-                .guard(check(set, selection, &options, lanes, &mut print))
+                .guard(check(set, selection, &options, lanes, &mut print).err_into::<Error>())
                 .await
         }
     };

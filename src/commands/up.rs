@@ -3,7 +3,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::commands::interrupt::Interrupt;
+use futures_util::TryFutureExt;
+
 use crate::commands::migrate::apply_pending;
 use crate::commands::{connect, connection_info, refuse_other_project};
 use crate::config::Config;
@@ -14,6 +15,7 @@ use crate::engine::{
     ContainerState, Engine, PullPolicy, LABEL_MANAGED,
 };
 use crate::error::Error;
+use crate::interrupt::Interrupt;
 use crate::migrations::source::read_set;
 use crate::migrations::MigrateError;
 use crate::ui::{self, PullProgress};
@@ -165,7 +167,9 @@ async fn ensure_running(
     interrupt: &Interrupt,
 ) -> Result<(ConnectionInfo, &'static str), Error> {
     let name = &config.container;
-    let existing = interrupt.guard(engine.inspect_container(name)).await?;
+    let existing = interrupt
+        .guard(engine.inspect_container(name).err_into::<Error>())
+        .await?;
     let Some(container) = existing else {
         let password = config.password.clone().unwrap_or_else(generate_password);
         let spec = ContainerSpec::from_config(config, password);
@@ -234,7 +238,10 @@ async fn create_and_start(
     created: &Mutex<Created>,
     interrupt: &Interrupt,
 ) -> Result<ConnectionInfo, Error> {
-    let volume_existed = match interrupt.guard(engine.volume_labels(&spec.volume)).await? {
+    let volume_existed = match interrupt
+        .guard(engine.volume_labels(&spec.volume).err_into::<Error>())
+        .await?
+    {
         Some(labels) => {
             if labels.get(LABEL_MANAGED).map(String::as_str) != Some("true") {
                 return Err(ContainerError::VolumeNotOurs {
@@ -257,11 +264,15 @@ async fn create_and_start(
     interrupt.guard(check_port(engine, spec.port)).await?;
     let mut progress: Option<PullProgress> = None;
     let pulled = interrupt
-        .guard(engine.ensure_image(&spec.image, args.pull, |event| {
-            progress
-                .get_or_insert_with(|| PullProgress::new(&spec.image))
-                .update(event)
-        }))
+        .guard(
+            engine
+                .ensure_image(&spec.image, args.pull, |event| {
+                    progress
+                        .get_or_insert_with(|| PullProgress::new(&spec.image))
+                        .update(event)
+                })
+                .err_into::<Error>(),
+        )
         .await;
     if let Some(bar) = progress {
         bar.finish();

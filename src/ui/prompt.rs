@@ -1,6 +1,6 @@
 //! Confirmation prompts for destructive steps.
 
-use crate::commands::CommandError;
+use crate::error::CommandError;
 use crate::ui::interactive;
 
 /// Asks `question` on a terminal; without one, `yes` must have been given. `what` names the

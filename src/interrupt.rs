@@ -2,12 +2,15 @@
 //! job is cancelled, and what `kill` and `timeout` send) are handled the same way.
 //!
 //! A command that creates something it must remove again (a container, a scratch or staging
-//! database, a temporary file) calls [`Interrupt::listen`] before it creates anything. From then
-//! on neither signal ends the process: the first one is recorded, and [`Interrupt::signalled`]
+//! database, a temporary file) calls `Interrupt::listen` before it creates anything. From then
+//! on neither signal ends the process: the first one is recorded, and `Interrupt::signalled`
 //! resolves, at once when the signal came earlier, so one that arrives between two guarded
-//! steps is not lost. The command races its work against it ([`Interrupt::guard`] or a
-//! `select!`), removes what it created and returns [`CommandError::Interrupted`]. Further
-//! signals are ignored, so the clean-up is not cut short.
+//! steps is not lost. The command, or the workflow of a lower layer it hands the `Interrupt`
+//! to, races its work against it (`Interrupt::guard` or a `select!`), removes what it created
+//! and returns [`Interrupted`]. Further signals are ignored, so the clean-up is not cut short.
+//!
+//! This module sits below every other one (it imports none), so that the engine, database and
+//! migration workflows can be stopped the same way as the commands that run them.
 //!
 //! Steps that create something on the engine (a container, a volume) are awaited without a
 //! guard: dropping such a request half-way could leave an object that the run has not recorded
@@ -19,9 +22,6 @@ use std::future::Future;
 
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
-
-use crate::commands::CommandError;
-use crate::error::Error;
 
 /// A signal that stops a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +51,19 @@ impl std::fmt::Display for StopSignal {
     }
 }
 
+/// Work stopped by a signal, after what it had created was removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("interrupted by {signal}; nothing half-done was left behind")]
+pub struct Interrupted {
+    /// Which signal.
+    pub signal: StopSignal,
+}
+
+/// The signal handlers could not be installed.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to listen for SIGINT and SIGTERM: {0}")]
+pub struct ListenFailed(pub std::io::Error);
+
 /// The first SIGINT or SIGTERM since [`Interrupt::listen`]; cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Interrupt {
@@ -61,15 +74,11 @@ impl Interrupt {
     /// Starts listening for SIGINT and SIGTERM. Must run inside the Tokio runtime. From now on
     /// the signals no longer end the process (for the rest of its life): the command must
     /// watch [`Interrupt::signalled`].
-    pub(crate) fn listen() -> Result<Interrupt, Error> {
-        let io_error = |e: std::io::Error| CommandError::Io {
-            action: "listen for SIGINT and SIGTERM".into(),
-            reason: e.to_string(),
-        };
+    pub(crate) fn listen() -> Result<Interrupt, ListenFailed> {
         // Both handlers are installed here, before anything is created, not when the task
         // first runs.
-        let mut sigint = signal(SignalKind::interrupt()).map_err(io_error)?;
-        let mut sigterm = signal(SignalKind::terminate()).map_err(io_error)?;
+        let mut sigint = signal(SignalKind::interrupt()).map_err(ListenFailed)?;
+        let mut sigterm = signal(SignalKind::terminate()).map_err(ListenFailed)?;
         let (tx, rx) = watch::channel(None);
         tokio::spawn(async move {
             let first = tokio::select! {
@@ -104,26 +113,27 @@ impl Interrupt {
         *self.received.borrow()
     }
 
-    /// [`CommandError::Interrupted`] when a signal has come: a check before a step that
-    /// creates something, so nothing more is created once the command is stopping.
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    /// [`Interrupted`] when a signal has come: a check before a step that creates something,
+    /// so nothing more is created once the command is stopping.
+    pub(crate) fn check(&self) -> Result<(), Interrupted> {
         match self.received() {
-            Some(signal) => Err(CommandError::Interrupted { signal }.into()),
+            Some(signal) => Err(Interrupted { signal }),
             None => Ok(()),
         }
     }
 
     /// Runs `work` unless and until a signal comes (one that already came stops it before it
-    /// starts); then `work` is dropped and the result is [`CommandError::Interrupted`]. Only for
-    /// work that may be dropped at any await point without leaving anything behind.
-    pub(crate) async fn guard<T, E: Into<Error>>(
+    /// starts); then `work` is dropped and the result is [`Interrupted`], as `work`'s own error
+    /// type. Only for work that may be dropped at any await point without leaving anything
+    /// behind.
+    pub(crate) async fn guard<T, E: From<Interrupted>>(
         &self,
         work: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, Error> {
+    ) -> Result<T, E> {
         tokio::select! {
             biased;
-            signal = self.signalled() => Err(CommandError::Interrupted { signal }.into()),
-            result = work => result.map_err(Into::into),
+            signal = self.signalled() => Err(Interrupted { signal }.into()),
+            result = work => result,
         }
     }
 }
@@ -147,12 +157,12 @@ mod tests {
         tx.send(Some(StopSignal::Terminate)).unwrap();
         assert_eq!(interrupt.signalled().await, StopSignal::Terminate);
         assert!(interrupt.check().is_err());
-        let stopped = interrupt.guard(async { Ok::<_, Error>(1) }).await;
+        let stopped = interrupt.guard(async { Ok::<_, Interrupted>(1) }).await;
         assert!(matches!(
             stopped,
-            Err(Error::Command(CommandError::Interrupted {
+            Err(Interrupted {
                 signal: StopSignal::Terminate
-            }))
+            })
         ));
     }
 }
