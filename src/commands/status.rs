@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::commands::{connect, connection_info};
 use crate::config::{Config, EnvStyle};
 use crate::db::{probe, ProbeFailure};
-use crate::engine::{generate_password, ContainerInfo, ContainerSpec, ContainerState, EngineInfo};
+use crate::engine::{generate_password, ContainerInfo, ContainerState, EngineInfo};
 use crate::error::Error;
 use crate::migrations::source::read_set;
 use crate::migrations::{read_status, State};
@@ -127,10 +127,7 @@ async fn build(
         };
     };
     let managed = c.is_ours();
-    let spec = ContainerSpec::from_config(
-        config,
-        config.password.clone().unwrap_or_else(generate_password),
-    );
+    let spec = config.container_spec(config.password.clone().unwrap_or_else(generate_password));
     let differences = if managed {
         spec.differences(&c.observed, config.password.is_some())
     } else {

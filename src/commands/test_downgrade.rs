@@ -11,6 +11,7 @@ use futures_util::TryFutureExt;
 use crate::commands::up::{remove_throwaway, start_throwaway};
 use crate::commands::{connect, running_container};
 use crate::config::Config;
+use crate::db::snapshot::indent_continuation;
 use crate::db::ConnectionInfo;
 use crate::engine::{ContainerSpec, Engine};
 use crate::error::{CommandError, Error};
@@ -139,7 +140,7 @@ async fn run(
 async fn check_in(
     engine: &Engine,
     container: &str,
-    style: crate::config::EnvStyle,
+    style: crate::engine::EnvStyle,
     app: &ConnectionInfo,
     args: &TestDowngradeArgs,
     set: &MigrationSet,
@@ -249,7 +250,7 @@ fn print_result(c: &MigrationCheck) {
             .unwrap_or_default();
         println!("      {}{message}", problem.step.describe());
         for change in &problem.changes {
-            println!("        {}", ui::indent_continuation(change, "        "));
+            println!("        {}", indent_continuation(change, "        "));
         }
     }
 }
@@ -323,7 +324,7 @@ pub fn junit_xml(r: &CheckReport) -> String {
                     body.push('\n');
                     for change in &p.changes {
                         body.push_str("  ");
-                        body.push_str(&ui::indent_continuation(change, "  "));
+                        body.push_str(&indent_continuation(change, "  "));
                         body.push('\n');
                     }
                 }

@@ -103,7 +103,7 @@ pub(crate) async fn start_throwaway(
     timeout: Duration,
     interrupt: &Interrupt,
 ) -> Result<(ContainerSpec, ConnectionInfo), Error> {
-    let mut spec = ContainerSpec::from_config(config, generate_password());
+    let mut spec = config.container_spec(generate_password());
     spec.name = format!("{}-check-{}", config.container, random_suffix(6));
     spec.volume = crate::engine::volume_name(&spec.name);
     spec.port = 0;
@@ -172,7 +172,7 @@ async fn ensure_running(
         .await?;
     let Some(container) = existing else {
         let password = config.password.clone().unwrap_or_else(generate_password);
-        let spec = ContainerSpec::from_config(config, password);
+        let spec = config.container_spec(password);
         let info = create_and_start(engine, &spec, args, created, interrupt).await?;
         return Ok((info, "created and started"));
     };
@@ -184,7 +184,7 @@ async fn ensure_running(
         .clone()
         .or_else(|| container.observed.password().map(String::from))
         .unwrap_or_else(generate_password);
-    let spec = ContainerSpec::from_config(config, password);
+    let spec = config.container_spec(password);
     let differences = spec.differences(&container.observed, config.password.is_some());
     if !differences.is_empty() {
         if !args.recreate {

@@ -24,7 +24,11 @@ use std::path::PathBuf;
 pub use self::error::{ConfigError, ValueOrigin};
 pub use self::image::{is_sclorg_image, normalize_image};
 pub use self::load::load;
+// Plain data of the engine layer that the configuration chooses; re-exported so that the
+// configuration's API names them.
+pub use crate::engine::{EngineChoice, EngineEnv, EnvStyle};
 
+use crate::engine::{container_labels, volume_name, ContainerSpec};
 use crate::migrations::source::LayoutChoice;
 
 /// The validated configuration of one project.
@@ -66,6 +70,24 @@ pub struct Config {
     pub labels: BTreeMap<String, String>,
     /// What container-engine discovery needs from the environment.
     pub engine_env: EngineEnv,
+}
+
+impl Config {
+    /// The project's container as configured; `password` is the configured one, the one kept
+    /// by an earlier container, or a freshly generated one.
+    pub fn container_spec(&self, password: String) -> ContainerSpec {
+        ContainerSpec {
+            name: self.container.clone(),
+            image: self.image.clone(),
+            env_style: self.env_style,
+            user: self.user.clone(),
+            database: self.database.clone(),
+            password,
+            port: self.port,
+            volume: volume_name(&self.container),
+            labels: container_labels(&self.labels, &self.project, self.env_style, self.port),
+        }
+    }
 }
 
 /// Prints `***` in place of a secret.
@@ -117,70 +139,6 @@ pub enum ConfigSource {
     },
     /// No configuration file: defaults (and the environment).
     Defaults,
-}
-
-/// Which container engine to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EngineChoice {
-    /// Discover Docker or Podman.
-    Auto,
-    /// Docker (or anything speaking its API at the Docker socket).
-    Docker,
-    /// Podman (its Docker-compatible API service).
-    Podman,
-}
-
-impl fmt::Display for EngineChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Auto => "auto",
-            Self::Docker => "docker",
-            Self::Podman => "podman",
-        })
-    }
-}
-
-/// How a PostgreSQL image is configured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EnvStyle {
-    /// The Docker official image: `POSTGRES_USER`, `POSTGRES_PASSWORD`, `POSTGRES_DB`.
-    Official,
-    /// Software Collections images: `POSTGRESQL_USER`, `POSTGRESQL_PASSWORD`,
-    /// `POSTGRESQL_DATABASE`.
-    Sclorg,
-}
-
-impl EnvStyle {
-    /// The data directory inside the container (where the volume is mounted).
-    pub fn data_dir(self) -> &'static str {
-        match self {
-            Self::Official => "/var/lib/postgresql/data",
-            Self::Sclorg => "/var/lib/pgsql/data",
-        }
-    }
-}
-
-impl fmt::Display for EnvStyle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Official => "official",
-            Self::Sclorg => "sclorg",
-        })
-    }
-}
-
-/// What the container-engine discovery needs from the environment (only config reads the
-/// environment). Empty variables count as unset.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EngineEnv {
-    /// `DOCKER_HOST`.
-    pub docker_host: Option<String>,
-    /// `CONTAINER_HOST` (Podman).
-    pub container_host: Option<String>,
-    /// `XDG_RUNTIME_DIR` (rootless Podman's socket lives below it).
-    pub xdg_runtime_dir: Option<PathBuf>,
 }
 
 /// Flags from the command line (highest precedence). All optional.

@@ -14,9 +14,9 @@ use std::sync::{Mutex, PoisonError};
 use futures_util::future::BoxFuture;
 use sqlx::{Connection, Executor, PgConnection, Row};
 
-use crate::config::EnvStyle;
 use crate::db::connection::ConnectionInfo;
 use crate::db::error::AdminError;
+use crate::engine::EnvStyle;
 use crate::engine::{Engine, EngineError, ExecOutput, ExecRequest};
 
 /// The superuser's role name: official images make the application role the superuser;

@@ -17,8 +17,7 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use crate::config::{EngineChoice, EngineEnv};
-use crate::engine::discovery::{discover, Connected};
+use crate::engine::discovery::{discover, Connected, EngineChoice, EngineEnv};
 use crate::engine::error::{ContainerError, EngineError, EngineFailure};
 use crate::engine::podman_service::PodmanService;
 use crate::engine::port_holder::port_holder;

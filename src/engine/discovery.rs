@@ -13,12 +13,12 @@
 //! Every place is probed with a ping under a short timeout, then the API version is negotiated
 //! (the engines here speak 1.41; bollard defaults to a newer one).
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bollard::{ClientVersion, Docker, API_DEFAULT_VERSION};
 
-use crate::config::{EngineChoice, EngineEnv};
 use crate::engine::error::{Attempt, EngineError};
 use crate::engine::ping::{ping, Pong, ProbeFailure, Target};
 use crate::engine::podman_service::PodmanService;
@@ -31,6 +31,40 @@ const REQUEST_TIMEOUT_SECS: u64 = 3600;
 /// Docker's and Podman's default socket paths (rootful).
 pub(crate) const DOCKER_SOCKET: &str = "/var/run/docker.sock";
 pub(crate) const PODMAN_ROOT_SOCKET: &str = "/run/podman/podman.sock";
+
+/// Which container engine to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineChoice {
+    /// Discover Docker or Podman.
+    Auto,
+    /// Docker (or anything speaking its API at the Docker socket).
+    Docker,
+    /// Podman (its Docker-compatible API service).
+    Podman,
+}
+
+impl fmt::Display for EngineChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Docker => "docker",
+            Self::Podman => "podman",
+        })
+    }
+}
+
+/// What the container-engine discovery needs from the environment (only config reads the
+/// environment). Empty variables count as unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineEnv {
+    /// `DOCKER_HOST`.
+    pub docker_host: Option<String>,
+    /// `CONTAINER_HOST` (Podman).
+    pub container_host: Option<String>,
+    /// `XDG_RUNTIME_DIR` (rootless Podman's socket lives below it).
+    pub xdg_runtime_dir: Option<PathBuf>,
+}
 
 /// One place to look for an engine.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,12 +15,13 @@ mod spec;
 mod upload;
 
 pub use client::{ContainerInfo, ContainerState, Engine, EngineInfo, EngineKind};
+pub use discovery::{EngineChoice, EngineEnv};
 pub use error::{Attempt, ContainerError, EngineError, EngineFailure, ImageError};
 pub use exec::{ExecOutput, ExecRequest, HeldExec, TermSize};
 pub use image::{PullEvent, PullPolicy};
 pub use port_holder::{port_holder, port_is_free};
 pub use spec::{
-    env_keys, generate_password, other_project, random_suffix, volume_name, ContainerSpec,
-    Observed, LABEL_MANAGED, LABEL_PROJECT,
+    container_labels, env_keys, generate_password, other_project, random_suffix, volume_name,
+    ContainerSpec, EnvStyle, Observed, LABEL_MANAGED, LABEL_PROJECT,
 };
 pub use upload::{UploadFile, UploadProgress};

@@ -1,14 +1,14 @@
 //! The project's Postgres container as data: what `up` creates, and how an existing container
 //! is compared with the configuration.
 //!
-//! Pure logic, no engine calls: [`ContainerSpec`] is built from the configuration and a
-//! password, and [`ContainerSpec::differences`] tells whether an existing container matches.
+//! Pure logic, no engine calls: [`ContainerSpec`] is built from the configuration (by
+//! `Config::container_spec`) and a password, and [`ContainerSpec::differences`] tells whether
+//! an existing container matches.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use rand::distr::{Alphanumeric, SampleString};
-
-use crate::config::{Config, EnvStyle};
 
 /// Label present on every container and volume this tool creates.
 pub const LABEL_MANAGED: &str = "io.github.packit-db.managed";
@@ -26,6 +26,36 @@ pub const LABEL_DATABASE: &str = "io.github.packit-db.database";
 
 /// The port PostgreSQL listens on inside the container.
 pub const CONTAINER_PORT: &str = "5432/tcp";
+
+/// How a PostgreSQL image is configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvStyle {
+    /// The Docker official image: `POSTGRES_USER`, `POSTGRES_PASSWORD`, `POSTGRES_DB`.
+    Official,
+    /// Software Collections images: `POSTGRESQL_USER`, `POSTGRESQL_PASSWORD`,
+    /// `POSTGRESQL_DATABASE`.
+    Sclorg,
+}
+
+impl EnvStyle {
+    /// The data directory inside the container (where the volume is mounted).
+    pub fn data_dir(self) -> &'static str {
+        match self {
+            Self::Official => "/var/lib/postgresql/data",
+            Self::Sclorg => "/var/lib/pgsql/data",
+        }
+    }
+}
+
+impl fmt::Display for EnvStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Official => "official",
+            Self::Sclorg => "sclorg",
+        })
+    }
+}
 
 /// Everything needed to create the project's container.
 #[derive(Clone)]
@@ -68,6 +98,22 @@ impl std::fmt::Debug for ContainerSpec {
 /// The volume name for a container name.
 pub fn volume_name(container: &str) -> String {
     format!("{container}-data")
+}
+
+/// The labels of a container and its volume: `extra` (the configured ones) and this tool's own:
+/// managed, the project, and the style and requested port that the comparison reads back.
+pub fn container_labels(
+    extra: &BTreeMap<String, String>,
+    project: &str,
+    env_style: EnvStyle,
+    port: u16,
+) -> BTreeMap<String, String> {
+    let mut labels = extra.clone();
+    labels.insert(LABEL_MANAGED.into(), "true".into());
+    labels.insert(LABEL_PROJECT.into(), project.to_string());
+    labels.insert(LABEL_ENV_STYLE.into(), env_style.to_string());
+    labels.insert(LABEL_PORT.into(), port.to_string());
+    labels
 }
 
 /// The names of the user, password and database variables for a style.
@@ -118,27 +164,6 @@ impl Observed {
 }
 
 impl ContainerSpec {
-    /// Builds the spec from the configuration; `password` is the configured one, the one kept
-    /// by an earlier container, or a freshly generated one.
-    pub fn from_config(config: &Config, password: String) -> Self {
-        let mut labels = config.labels.clone();
-        labels.insert(LABEL_MANAGED.into(), "true".into());
-        labels.insert(LABEL_PROJECT.into(), config.project.clone());
-        labels.insert(LABEL_ENV_STYLE.into(), config.env_style.to_string());
-        labels.insert(LABEL_PORT.into(), config.port.to_string());
-        ContainerSpec {
-            name: config.container.clone(),
-            image: config.image.clone(),
-            env_style: config.env_style,
-            user: config.user.clone(),
-            database: config.database.clone(),
-            password,
-            port: config.port,
-            volume: volume_name(&config.container),
-            labels,
-        }
-    }
-
     /// The container's environment.
     pub fn env(&self) -> Vec<String> {
         let (user, password, database) = env_keys(self.env_style);

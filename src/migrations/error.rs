@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::db::snapshot::indent_continuation;
 use crate::migrations::source::{SourceError, Version};
 use crate::migrations::templates::TemplateError;
 
@@ -125,7 +126,7 @@ fn fmt_changes(changes: &[String]) -> String {
     }
     changes
         .iter()
-        .map(|c| format!("\n  {}", crate::ui::indent_continuation(c, "  ")))
+        .map(|c| format!("\n  {}", indent_continuation(c, "  ")))
         .collect()
 }
 

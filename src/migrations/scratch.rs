@@ -11,12 +11,12 @@ use std::sync::Arc;
 use futures_util::future::{join_all, BoxFuture};
 use sqlx::{Connection, PgConnection};
 
-use crate::config::EnvStyle;
 use crate::db::admin::{superuser_request, Admin, DirectSql};
 use crate::db::snapshot::READER_SETTINGS;
 use crate::db::temporary::{Temporaries, SCRATCH};
 use crate::db::{AdminError, ConnectionInfo};
 use crate::engine::Engine;
+use crate::engine::EnvStyle;
 use crate::migrations::roundtrip::ScratchDatabase;
 use crate::migrations::MigrateError;
 

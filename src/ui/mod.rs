@@ -39,12 +39,6 @@ pub fn warn(message: &str) {
     eprintln!("{} {message}", style("warning:").yellow().bold());
 }
 
-/// `text` with every line after the first indented by `indent`, to print a multi-line entry
-/// (a changed definition's diff) under a first line that is itself indented by `indent`.
-pub fn indent_continuation(text: &str, indent: &str) -> String {
-    text.replace('\n', &format!("\n{indent}"))
-}
-
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) {
     // Serialising our own plain data types cannot fail.

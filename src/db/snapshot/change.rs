@@ -10,6 +10,12 @@ use super::value_diff;
 /// The attribute that records a column's physical position.
 pub(super) const POSITION: &str = "position";
 
+/// `text` with every line after the first indented by `indent`, to print a multi-line entry
+/// (a changed definition's diff) under a first line that is itself indented by `indent`.
+pub fn indent_continuation(text: &str, indent: &str) -> String {
+    text.replace('\n', &format!("\n{indent}"))
+}
+
 /// One difference between two snapshots: an object added or removed, or one attribute of an
 /// object that changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

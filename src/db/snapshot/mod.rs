@@ -14,7 +14,7 @@ mod take;
 mod tracker;
 mod value_diff;
 
-pub use change::Change;
+pub use change::{indent_continuation, Change};
 pub use diff::{diff, schema_diff, SchemaDiff};
 pub use model::{Attributes, Snapshot};
 pub use object::{ObjectId, ObjectKind};
