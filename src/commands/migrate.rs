@@ -9,14 +9,15 @@ use crate::commands::{
     connect, running_container, test_downgrade, SelectionArg, TestDowngradeArgs,
 };
 use crate::config::Config;
-use crate::db::snapshot::schema_diff;
-use crate::db::{snapshot, ConnectionInfo};
+use crate::db::snapshot::{self, schema_diff};
 use crate::error::Error;
 use crate::migrations::source::{
     has_statement, plan_new, read_set, MigrationSet, Version, VersionStyle,
 };
 use crate::migrations::templates::{TemplateKind, TemplateVars, Templates};
-use crate::migrations::{read_status, DownTarget, Event, MigrateError, Session, State, Status};
+use crate::migrations::{
+    apply_pending, read_status, DownTarget, MigrateError, Session, State, Status,
+};
 use crate::ui::{self, Format};
 
 /// What `migrate` does.
@@ -132,9 +133,16 @@ async fn run(config: &Config, args: &MigrateArgs) -> Result<(), Error> {
         }
         MigrateAction::Up { to } => {
             let to = to.as_deref().map(|v| parse_version(&set, v)).transpose()?;
-            apply_pending(&info, &set, to.as_ref(), args.lock_timeout)
-                .await
-                .map(|_| ())
+            let applied = apply_pending(
+                &info,
+                &set,
+                to.as_ref(),
+                args.lock_timeout,
+                &mut ui::print_event,
+            )
+            .await?;
+            ui::print_applied(&applied);
+            Ok(())
         }
         MigrateAction::Down { steps, to } => {
             let target = match (steps, to) {
@@ -143,8 +151,9 @@ async fn run(config: &Config, args: &MigrateArgs) -> Result<(), Error> {
                 (Some(n), None) => DownTarget::Steps(*n),
                 (None, None) => DownTarget::Steps(1),
             };
-            let mut session = Session::open(&info, &set, args.lock_timeout, &mut report).await?;
-            let result = session.down(&target, &mut report).await;
+            let mut session =
+                Session::open(&info, &set, args.lock_timeout, &mut ui::print_event).await?;
+            let result = session.down(&target, &mut ui::print_event).await;
             session.close().await;
             let done = result?;
             if done.is_empty() {
@@ -153,15 +162,16 @@ async fn run(config: &Config, args: &MigrateArgs) -> Result<(), Error> {
             Ok(())
         }
         MigrateAction::Redo { steps } => {
-            let mut session = Session::open(&info, &set, args.lock_timeout, &mut report).await?;
+            let mut session =
+                Session::open(&info, &set, args.lock_timeout, &mut ui::print_event).await?;
             // The schema after down and up must be the one before: redo verifies that.
             let result = async {
                 let before = take_snapshot(session.connection()).await?;
                 let reverted = session
-                    .down(&DownTarget::Steps(*steps), &mut report)
+                    .down(&DownTarget::Steps(*steps), &mut ui::print_event)
                     .await?;
                 let last = reverted.first().cloned();
-                session.up(last.as_ref(), &mut report).await?;
+                session.up(last.as_ref(), &mut ui::print_event).await?;
                 let after = take_snapshot(session.connection()).await?;
                 Ok::<_, MigrateError>((reverted, schema_diff(&before, &after)))
             }
@@ -193,38 +203,6 @@ async fn take_snapshot(conn: &mut sqlx::PgConnection) -> Result<snapshot::Snapsh
             action: "take a schema snapshot".into(),
             source,
         })
-}
-
-/// Applies every pending migration (used by `migrate`, `migrate up` and `up`); returns how many.
-pub(crate) async fn apply_pending(
-    info: &ConnectionInfo,
-    set: &MigrationSet,
-    to: Option<&Version>,
-    lock_timeout: Duration,
-) -> Result<usize, Error> {
-    let mut session = Session::open(info, set, lock_timeout, &mut report).await?;
-    let result = session.up(to, &mut report).await;
-    session.close().await;
-    let done = result?;
-    if done.is_empty() {
-        ui::note("no pending migrations");
-    }
-    Ok(done.len())
-}
-
-/// Prints each step: results on stdout, waiting on stderr.
-fn report(event: Event<'_>) {
-    match event {
-        Event::Waiting { holder } => ui::note(&format!(
-            "another migration run holds the lock (PostgreSQL session {holder}); waiting"
-        )),
-        Event::Applied(m, d) => println!("applied  {} ({})", m.name(), millis(d)),
-        Event::Reverted(m, d) => println!("reverted {} ({})", m.name(), millis(d)),
-    }
-}
-
-fn millis(d: Duration) -> String {
-    format!("{} ms", d.as_millis())
 }
 
 fn warn_about(set: &MigrationSet) {

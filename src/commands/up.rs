@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::TryFutureExt;
 
-use crate::commands::migrate::apply_pending;
 use crate::commands::{connect, connection_info, refuse_other_project};
 use crate::config::Config;
 use crate::db::admin::superuser_psql;
@@ -17,7 +16,7 @@ use crate::engine::{
 use crate::error::Error;
 use crate::interrupt::Interrupt;
 use crate::migrations::source::read_set;
-use crate::migrations::MigrateError;
+use crate::migrations::{apply_pending, MigrateError};
 use crate::ui::{self, PullProgress};
 
 /// How long `up` waits for another run's migration lock.
@@ -88,7 +87,15 @@ async fn migrate_at_start(config: &Config, info: &ConnectionInfo) -> Result<(), 
     for warning in &set.warnings {
         ui::warn(warning);
     }
-    apply_pending(info, &set, None, MIGRATION_LOCK_TIMEOUT).await?;
+    let applied = apply_pending(
+        info,
+        &set,
+        None,
+        MIGRATION_LOCK_TIMEOUT,
+        &mut ui::print_event,
+    )
+    .await?;
+    ui::print_applied(&applied);
     Ok(())
 }
 

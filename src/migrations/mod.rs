@@ -1,6 +1,8 @@
 //! Migrations: reading sqlx and diesel migration sets, the tracking tables of both tools,
-//! applying and reverting under an advisory lock, and templates for new migrations.
+//! applying and reverting under an advisory lock, templates for new migrations, and the
+//! round-trip check.
 
+mod apply;
 pub mod cluster;
 mod error;
 mod lexer;
@@ -14,6 +16,7 @@ pub mod templates;
 mod tracking;
 pub mod verify;
 
+pub use apply::apply_pending;
 pub use error::{locate, FilePosition, MigrateError};
 pub use runner::{lock_id, read_status, DownTarget, Event, Session};
 pub use status::{compare, Entry, State, Status};

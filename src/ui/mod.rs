@@ -3,6 +3,7 @@
 //! Results go to stdout (so they pipe); progress and diagnostics go to stderr. Nothing here
 //! prompts without a terminal: callers then need `--yes`.
 
+mod migration;
 mod progress;
 mod prompt;
 
@@ -11,6 +12,7 @@ use std::io::IsTerminal;
 use console::style;
 use serde::Serialize;
 
+pub use migration::{print_applied, print_event};
 pub use progress::{ByteProgress, PullProgress};
 pub use prompt::confirm;
 
