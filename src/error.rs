@@ -6,7 +6,7 @@
 //! of no single area. Only the commands and what sits above them use this module.
 
 use crate::config::ConfigError;
-use crate::db::DbError;
+use crate::db::{DbError, StartError};
 use crate::dump::DumpError;
 use crate::engine::{ContainerError, EngineError, EngineFailure, ImageError};
 use crate::interrupt::{Interrupted, ListenFailed, StopSignal};
@@ -129,6 +129,17 @@ impl From<EngineFailure> for Error {
             EngineFailure::Engine(e) => Error::Engine(e),
             EngineFailure::Container(e) => Error::Container(e),
             EngineFailure::Image(e) => Error::Image(e),
+        }
+    }
+}
+
+/// A failed start becomes the variant of its kind, like an engine failure.
+impl From<StartError> for Error {
+    fn from(e: StartError) -> Self {
+        match e {
+            StartError::Engine(e) => e.into(),
+            StartError::Database(e) => Error::Database(e),
+            StartError::Interrupted(e) => e.into(),
         }
     }
 }

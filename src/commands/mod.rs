@@ -22,10 +22,9 @@ pub use up::{up, UpArgs};
 pub use url::url;
 
 use crate::config::Config;
+use crate::db::container::connection_info;
 use crate::db::ConnectionInfo;
-use crate::engine::{
-    env_keys, other_project, ContainerError, ContainerInfo, ContainerState, Engine,
-};
+use crate::engine::{other_project, ContainerError, ContainerInfo, ContainerState, Engine};
 use crate::error::Error;
 
 /// Connects to the configured engine.
@@ -74,17 +73,4 @@ pub(crate) async fn running_container(
         state: "running without a published port".into(),
     })?;
     Ok((container, info))
-}
-
-/// Connection details as the container was created (user, database and password from its
-/// environment, the port from its published bindings).
-pub(crate) fn connection_info(container: &ContainerInfo) -> Option<ConnectionInfo> {
-    let (user_key, password_key, db_key) = env_keys(container.observed.env_style());
-    let observed = &container.observed;
-    Some(ConnectionInfo {
-        port: container.host_port?,
-        user: observed.env_var(user_key)?.to_string(),
-        password: observed.env_var(password_key)?.to_string(),
-        database: observed.env_var(db_key)?.to_string(),
-    })
 }

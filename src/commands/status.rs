@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use crate::commands::{connect, connection_info};
+use crate::commands::connect;
 use crate::config::{Config, EnvStyle};
+use crate::db::container::connection_info;
 use crate::db::{probe, ProbeFailure};
 use crate::engine::{generate_password, ContainerInfo, ContainerState, EngineInfo};
 use crate::error::Error;

@@ -8,12 +8,12 @@ use console::style;
 use futures_util::future::{join_all, try_join_all};
 use futures_util::TryFutureExt;
 
-use crate::commands::up::{remove_throwaway, start_throwaway};
 use crate::commands::{connect, running_container};
 use crate::config::Config;
+use crate::db::container::{remove_throwaway, start_throwaway};
 use crate::db::snapshot::indent_continuation;
 use crate::db::ConnectionInfo;
-use crate::engine::{ContainerSpec, Engine};
+use crate::engine::{generate_password, ContainerSpec, Engine};
 use crate::error::{CommandError, Error};
 use crate::interrupt::Interrupt;
 use crate::migrations::roundtrip::{
@@ -23,7 +23,7 @@ use crate::migrations::roundtrip::{
 use crate::migrations::scratch::Scratch;
 use crate::migrations::source::{read_set, MigrationSet, Version};
 use crate::migrations::MigrateError;
-use crate::ui::{self, Format};
+use crate::ui::{self, Format, StartDisplay};
 
 /// Arguments of `test-downgrade`.
 #[derive(Clone, Debug)]
@@ -112,7 +112,15 @@ async fn run(
 ) -> Result<CheckReport, Error> {
     let (container, style, app, throwaway): (String, _, ConnectionInfo, Option<ContainerSpec>) =
         if args.isolated {
-            let (spec, info) = start_throwaway(engine, config, args.timeout, interrupt).await?;
+            let mut display = StartDisplay::default();
+            let (spec, info) = start_throwaway(
+                engine,
+                config.container_spec(generate_password()),
+                args.timeout,
+                interrupt,
+                &mut |event| display.show(event),
+            )
+            .await?;
             ui::note(&format!("checking in throwaway container `{}`", spec.name));
             (spec.name.clone(), spec.env_style, info, Some(spec))
         } else {
@@ -129,7 +137,12 @@ async fn run(
     )
     .await;
     if let Some(spec) = &throwaway {
-        remove_throwaway(engine, spec).await;
+        for left in remove_throwaway(engine, spec).await {
+            ui::warn(&format!(
+                "could not remove {} `{}`: {}",
+                left.kind, left.name, left.error
+            ));
+        }
     }
     result
 }

@@ -5,25 +5,25 @@ use std::time::{Duration, Instant};
 
 use futures_util::TryFutureExt;
 
-use crate::commands::{connect, connection_info, refuse_other_project};
+use crate::commands::{connect, refuse_other_project};
 use crate::config::Config;
 use crate::db::admin::superuser_psql;
-use crate::db::{quote_ident, quote_literal, wait_until_ready, ConnectionInfo, DbError, Readiness};
+use crate::db::container::{
+    check_port, connection_info, create_and_start, roll_back, started_info, wait_ready, Created,
+    StartEvent,
+};
+use crate::db::{quote_ident, quote_literal, ConnectionInfo, DbError, StartError};
 use crate::engine::{
-    generate_password, port_holder, port_is_free, random_suffix, ContainerError, ContainerSpec,
-    ContainerState, Engine, PullPolicy, LABEL_MANAGED,
+    generate_password, ContainerError, ContainerSpec, ContainerState, Engine, PullPolicy,
 };
 use crate::error::Error;
 use crate::interrupt::Interrupt;
 use crate::migrations::source::read_set;
 use crate::migrations::{apply_pending, MigrateError};
-use crate::ui::{self, PullProgress};
+use crate::ui::{self, StartDisplay};
 
 /// How long `up` waits for another run's migration lock.
 const MIGRATION_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How many log lines a failed start shows.
-const LOG_TAIL_LINES: usize = 20;
 
 /// Arguments of `up`.
 #[derive(Clone, Debug)]
@@ -38,13 +38,6 @@ pub struct UpArgs {
     pub migrate: bool,
 }
 
-/// What this run created, so a failure, Ctrl-C or SIGTERM can remove exactly that.
-#[derive(Default)]
-struct Created {
-    container: Option<String>,
-    volume: Option<String>,
-}
-
 /// Runs `up`: prints the masked URL on stderr and the outcome. SIGINT (Ctrl-C) or SIGTERM
 /// removes what this run created.
 pub async fn up(config: &Config, args: &UpArgs) -> Result<(), Error> {
@@ -52,9 +45,11 @@ pub async fn up(config: &Config, args: &UpArgs) -> Result<(), Error> {
     let interrupt = Interrupt::listen()?;
     let engine = interrupt.guard(connect(config)).await?;
     let created = Mutex::new(Created::default());
-    let result = ensure_running(&engine, config, args, &created, &interrupt).await;
+    let mut display = StartDisplay::default();
+    let mut show = |event: StartEvent<'_>| display.show(event);
+    let result = ensure_running(&engine, config, args, &created, &interrupt, &mut show).await;
     if result.is_err() {
-        roll_back(&engine, &created).await;
+        roll_back(&engine, &created, &mut show).await;
     }
     let kind = engine.info().kind;
     engine.close().await;
@@ -99,70 +94,6 @@ async fn migrate_at_start(config: &Config, info: &ConnectionInfo) -> Result<(), 
     Ok(())
 }
 
-/// A throwaway container like the project's (same image, style, user and database; its own
-/// name, volume, password and a free port), started and ready; for `test-downgrade --isolated`.
-/// On failure, and when `interrupt` stops it, nothing is left behind: the steps that create the
-/// volume and the container run to completion, and what they created is removed. The caller
-/// removes it with [`remove_throwaway`].
-pub(crate) async fn start_throwaway(
-    engine: &Engine,
-    config: &Config,
-    timeout: Duration,
-    interrupt: &Interrupt,
-) -> Result<(ContainerSpec, ConnectionInfo), Error> {
-    let mut spec = config.container_spec(generate_password());
-    spec.name = format!("{}-check-{}", config.container, random_suffix(6));
-    spec.volume = crate::engine::volume_name(&spec.name);
-    spec.port = 0;
-    let args = UpArgs {
-        pull: PullPolicy::Missing,
-        timeout,
-        recreate: false,
-        migrate: false,
-    };
-    let created = Mutex::new(Created::default());
-    match create_and_start(engine, &spec, &args, &created, interrupt).await {
-        Ok(info) => Ok((spec, info)),
-        Err(e) => {
-            // create_and_start clears `created` only on success.
-            roll_back(engine, &created).await;
-            Err(e)
-        }
-    }
-}
-
-/// Removes a throwaway container and its volume.
-pub(crate) async fn remove_throwaway(engine: &Engine, spec: &ContainerSpec) {
-    if let Err(e) = engine.remove_container(&spec.name).await {
-        ui::warn(&format!("could not remove container `{}`: {e}", spec.name));
-    }
-    if let Err(e) = engine.remove_volume(&spec.volume).await {
-        ui::warn(&format!("could not remove volume `{}`: {e}", spec.volume));
-    }
-}
-
-/// Removes what this run created (container first, then its volume).
-async fn roll_back(engine: &Engine, created: &Mutex<Created>) {
-    let (container, volume) = {
-        let mut c = created.lock().expect("not poisoned");
-        (c.container.take(), c.volume.take())
-    };
-    if let Some(name) = container {
-        if let Err(e) = engine.remove_container(&name).await {
-            ui::warn(&format!(
-                "could not remove container `{name}` created by this run: {e}"
-            ));
-        }
-    }
-    if let Some(name) = volume {
-        if let Err(e) = engine.remove_volume(&name).await {
-            ui::warn(&format!(
-                "could not remove volume `{name}` created by this run: {e}"
-            ));
-        }
-    }
-}
-
 /// The body of `up`; returns the connection details and what was done. Stopped by `interrupt`
 /// between steps and while it reads or waits; an engine call that creates, starts or removes
 /// is let finish, so `created` names everything this run made.
@@ -172,6 +103,7 @@ async fn ensure_running(
     args: &UpArgs,
     created: &Mutex<Created>,
     interrupt: &Interrupt,
+    on_event: &mut dyn FnMut(StartEvent<'_>),
 ) -> Result<(ConnectionInfo, &'static str), Error> {
     let name = &config.container;
     let existing = interrupt
@@ -180,7 +112,7 @@ async fn ensure_running(
     let Some(container) = existing else {
         let password = config.password.clone().unwrap_or_else(generate_password);
         let spec = config.container_spec(password);
-        let info = create_and_start(engine, &spec, args, created, interrupt).await?;
+        let info = create_ready(engine, &spec, args, created, interrupt, on_event).await?;
         return Ok((info, "created and started"));
     };
     if !container.is_ours() {
@@ -208,7 +140,7 @@ async fn ensure_running(
         ));
         interrupt.check()?;
         engine.remove_container(name).await?;
-        let info = create_and_start(engine, &spec, args, created, interrupt).await?;
+        let info = create_ready(engine, &spec, args, created, interrupt, on_event).await?;
         return Ok((info, "recreated and started"));
     }
     match container.state {
@@ -217,8 +149,9 @@ async fn ensure_running(
                 name: name.clone(),
                 state: "running without a published port".into(),
             })?;
+            let deadline = Instant::now() + args.timeout;
             interrupt
-                .guard(wait_ready(engine, &spec, &info, args.timeout, false))
+                .guard(wait_ready(engine, &spec, &info, deadline, args.timeout))
                 .await?;
             Ok((info, "reused running"))
         }
@@ -226,190 +159,43 @@ async fn ensure_running(
             interrupt.guard(check_port(engine, spec.port)).await?;
             engine.start_container(name, spec.port).await?;
             let info = interrupt.guard(started_info(engine, &spec)).await?;
+            let deadline = Instant::now() + args.timeout;
             interrupt
-                .guard(wait_ready(engine, &spec, &info, args.timeout, false))
+                .guard(wait_ready(engine, &spec, &info, deadline, args.timeout))
                 .await?;
             Ok((info, "started"))
         }
     }
 }
 
-/// Creates the volume (unless it exists and fits), pulls the image, creates and starts the
-/// container, and waits for PostgreSQL. What it creates is recorded in `created` as soon as the
-/// engine has created it; `interrupt` stops it before each creating step and during the reads
-/// and waits, never inside a creating call, so nothing exists that `created` does not name.
-async fn create_and_start(
+/// Creates and starts the container and waits for PostgreSQL. A data volume that existed may
+/// have been initialised with another password: when PostgreSQL refuses the container's, the
+/// role's password is set to it, and the wait goes on under the same deadline. Once ready,
+/// nothing is left for a roll-back.
+async fn create_ready(
     engine: &Engine,
     spec: &ContainerSpec,
     args: &UpArgs,
     created: &Mutex<Created>,
     interrupt: &Interrupt,
+    on_event: &mut dyn FnMut(StartEvent<'_>),
 ) -> Result<ConnectionInfo, Error> {
-    let volume_existed = match interrupt
-        .guard(engine.volume_labels(&spec.volume).err_into::<Error>())
-        .await?
-    {
-        Some(labels) => {
-            if labels.get(LABEL_MANAGED).map(String::as_str) != Some("true") {
-                return Err(ContainerError::VolumeNotOurs {
-                    name: spec.volume.clone(),
-                }
-                .into());
-            }
-            let differences = spec.volume_differences(&labels);
-            if !differences.is_empty() {
-                return Err(ContainerError::VolumeMismatch {
-                    volume: spec.volume.clone(),
-                    differences,
-                }
-                .into());
-            }
-            true
+    let (info, volume_existed) =
+        create_and_start(engine, spec, args.pull, created, interrupt, on_event).await?;
+    let deadline = Instant::now() + args.timeout;
+    let ready = wait_ready(engine, spec, &info, deadline, args.timeout);
+    match interrupt.guard(ready).await {
+        Err(StartError::Database(DbError::AuthFailed { .. })) if volume_existed => {
+            let resynced = async {
+                resync_password(engine, spec).await?;
+                Ok::<_, Error>(wait_ready(engine, spec, &info, deadline, args.timeout).await?)
+            };
+            interrupt.guard(resynced).await?;
         }
-        None => false,
-    };
-    interrupt.guard(check_port(engine, spec.port)).await?;
-    let mut progress: Option<PullProgress> = None;
-    let pulled = interrupt
-        .guard(
-            engine
-                .ensure_image(&spec.image, args.pull, |event| {
-                    progress
-                        .get_or_insert_with(|| PullProgress::new(&spec.image))
-                        .update(event)
-                })
-                .err_into::<Error>(),
-        )
-        .await;
-    if let Some(bar) = progress {
-        bar.finish();
+        ready => ready?,
     }
-    if pulled? {
-        ui::success(&format!("pulled {}", spec.image));
-    }
-    if !volume_existed {
-        interrupt.check()?;
-        engine
-            .create_volume(&spec.volume, &spec.volume_labels())
-            .await?;
-        created.lock().expect("not poisoned").volume = Some(spec.volume.clone());
-    }
-    interrupt.check()?;
-    engine.create_container(spec).await?;
-    created.lock().expect("not poisoned").container = Some(spec.name.clone());
-    interrupt.check()?;
-    engine.start_container(&spec.name, spec.port).await?;
-    let info = interrupt.guard(started_info(engine, spec)).await?;
-    interrupt
-        .guard(wait_ready(
-            engine,
-            spec,
-            &info,
-            args.timeout,
-            volume_existed,
-        ))
-        .await?;
-    // Success: nothing to roll back any more.
     *created.lock().expect("not poisoned") = Created::default();
     Ok(info)
-}
-
-/// Refuses a configured port that something else holds, naming the holder.
-async fn check_port(engine: &Engine, port: u16) -> Result<(), Error> {
-    if port != 0 && !port_is_free(port) {
-        let holder = port_holder(engine, port).await;
-        return Err(ContainerError::PortInUse { port, holder }.into());
-    }
-    Ok(())
-}
-
-/// Connection details of a container that was just started.
-async fn started_info(engine: &Engine, spec: &ContainerSpec) -> Result<ConnectionInfo, Error> {
-    let container =
-        engine
-            .inspect_container(&spec.name)
-            .await?
-            .ok_or_else(|| ContainerError::Missing {
-                name: spec.name.clone(),
-            })?;
-    if container.state != ContainerState::Running {
-        return Err(exited(engine, &spec.name, container.exit_code.unwrap_or(-1)).await);
-    }
-    connection_info(&container).ok_or_else(|| {
-        ContainerError::NotRunning {
-            name: spec.name.clone(),
-            state: "running without a published port".into(),
-        }
-        .into()
-    })
-}
-
-async fn exited(engine: &Engine, name: &str, code: i64) -> Error {
-    let log_tail = engine.log_tail(name, LOG_TAIL_LINES).await;
-    ContainerError::Exited {
-        name: name.to_string(),
-        code,
-        log_tail,
-    }
-    .into()
-}
-
-/// Waits until PostgreSQL answers `SELECT 1`. With `may_resync`, a rejected password means
-/// the data volume predates this container: the role's password is set to the container's.
-async fn wait_ready(
-    engine: &Engine,
-    spec: &ContainerSpec,
-    info: &ConnectionInfo,
-    timeout: Duration,
-    may_resync: bool,
-) -> Result<(), Error> {
-    let deadline = Instant::now() + timeout;
-    let mut resynced = false;
-    loop {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let readiness = wait_until_ready(info, remaining, || async {
-            // Only an exited container is gone; paused or restarting ones may still come up.
-            match engine.inspect_container(&spec.name).await {
-                Ok(Some(c)) if c.state == ContainerState::Stopped => {
-                    Some(c.exit_code.unwrap_or(-1))
-                }
-                Ok(None) => Some(-1),
-                _ => None,
-            }
-            .map(|code| code.to_string())
-        })
-        .await;
-        match readiness {
-            Readiness::Ready(version) => {
-                tracing::debug!(%version, "postgres is ready");
-                return Ok(());
-            }
-            Readiness::AuthFailed if may_resync && !resynced => {
-                resync_password(engine, spec).await?;
-                resynced = true;
-            }
-            Readiness::AuthFailed => {
-                return Err(DbError::AuthFailed {
-                    container: spec.name.clone(),
-                    user: spec.user.clone(),
-                }
-                .into())
-            }
-            Readiness::Gone(code) => {
-                return Err(exited(engine, &spec.name, code.parse().unwrap_or(-1)).await)
-            }
-            Readiness::TimedOut(last_error) => {
-                let log_tail = engine.log_tail(&spec.name, LOG_TAIL_LINES).await;
-                return Err(DbError::NotReady {
-                    container: spec.name.clone(),
-                    timeout_secs: timeout.as_secs(),
-                    last_error,
-                    log_tail: Some(log_tail),
-                }
-                .into());
-            }
-        }
-    }
 }
 
 /// Sets the application role's password to the container's, as the superuser over the

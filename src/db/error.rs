@@ -1,5 +1,8 @@
 //! Errors of the database layer.
 
+use crate::engine::{ContainerError, EngineError, EngineFailure};
+use crate::interrupt::Interrupted;
+
 /// PostgreSQL was not reachable or not ready.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -41,4 +44,30 @@ pub struct AdminError {
     pub action: String,
     /// The server's or the tool's message.
     pub detail: String,
+}
+
+/// Why a container could not be started and made ready.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The engine failed, or the container or its image cannot be used as asked.
+    #[error(transparent)]
+    Engine(#[from] EngineFailure),
+    /// PostgreSQL did not become ready, or rejected the password.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// Stopped by SIGINT or SIGTERM.
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+}
+
+impl From<EngineError> for StartError {
+    fn from(e: EngineError) -> Self {
+        StartError::Engine(e.into())
+    }
+}
+
+impl From<ContainerError> for StartError {
+    fn from(e: ContainerError) -> Self {
+        StartError::Engine(e.into())
+    }
 }

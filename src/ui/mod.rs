@@ -13,6 +13,7 @@ use console::style;
 use serde::Serialize;
 
 pub use migration::{print_applied, print_event};
+pub(crate) use progress::StartDisplay;
 pub use progress::{ByteProgress, PullProgress};
 pub use prompt::confirm;
 

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::db::container::StartEvent;
 use crate::engine::PullEvent;
+use crate::ui::{success, warn};
 
 /// Aggregates per-layer pull events into one byte bar on stderr (hidden without a terminal).
 pub struct PullProgress {
@@ -120,5 +122,36 @@ impl ByteProgress {
     /// Removes the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// Shows what starting a container reports: the pull's bar, `✓ pulled IMAGE` once the pull is
+/// over, and what could not be removed after a failure.
+#[derive(Default)]
+pub(crate) struct StartDisplay {
+    bar: Option<PullProgress>,
+}
+
+impl StartDisplay {
+    /// Shows one event.
+    pub(crate) fn show(&mut self, event: StartEvent<'_>) {
+        match event {
+            StartEvent::Pull { image, event } => self
+                .bar
+                .get_or_insert_with(|| PullProgress::new(image))
+                .update(event),
+            StartEvent::PullDone { image, pulled } => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish();
+                }
+                if pulled {
+                    success(&format!("pulled {image}"));
+                }
+            }
+            StartEvent::NotRemoved(left) => warn(&format!(
+                "could not remove {} `{}` created by this run: {}",
+                left.kind, left.name, left.error
+            )),
+        }
     }
 }
