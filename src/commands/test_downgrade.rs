@@ -4,10 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use console::style;
-use futures_util::future::{join_all, try_join_all};
-use futures_util::TryFutureExt;
-
 use crate::commands::{connect, running_container};
 use crate::config::Config;
 use crate::db::container::{remove_throwaway, start_throwaway};
@@ -16,14 +12,11 @@ use crate::db::ConnectionInfo;
 use crate::engine::{generate_password, ContainerSpec, Engine};
 use crate::error::{CommandError, Error};
 use crate::interrupt::Interrupt;
-use crate::migrations::roundtrip::{
-    check, plan_lanes, CheckOptions, CheckReport, Lane, MigrationCheck, Outcome, ScratchDatabase,
-    Selection,
-};
-use crate::migrations::scratch::Scratch;
+use crate::migrations::roundtrip::{CheckOptions, CheckReport, Outcome, Selection};
+use crate::migrations::scratch_check::{check_on_scratch, ScratchPlace};
 use crate::migrations::source::{read_set, MigrationSet, Version};
 use crate::migrations::MigrateError;
-use crate::ui::{self, Format, StartDisplay};
+use crate::ui::{self, CheckDisplay, Format, StartDisplay};
 
 /// Arguments of `test-downgrade`.
 #[derive(Clone, Debug)]
@@ -90,7 +83,7 @@ pub async fn test_downgrade(config: &Config, args: &TestDowngradeArgs) -> Result
     }
     match args.format {
         Format::Json => ui::print_json(&report),
-        Format::Human => print_summary(&report),
+        Format::Human => ui::print_summary(&report),
     }
     Ok(if report.success() {
         crate::error::exit_codes::OK
@@ -132,8 +125,26 @@ async fn run(
                 None,
             )
         };
-    let result = check_in(
-        engine, &container, style, &app, args, set, selection, interrupt,
+    let options = CheckOptions {
+        require_down: args.require_down,
+        ignore_column_order: args.ignore_column_order,
+        verify: args.verify,
+    };
+    let mut display = CheckDisplay::new(args.format == Format::Human, set, &container);
+    let place = ScratchPlace {
+        engine,
+        container: &container,
+        style,
+        app: &app,
+    };
+    let result = check_on_scratch(
+        &place,
+        set,
+        selection,
+        &options,
+        args.jobs,
+        interrupt,
+        &mut |event| display.show(event),
     )
     .await;
     if let Some(spec) = &throwaway {
@@ -145,141 +156,6 @@ async fn run(
         }
     }
     result
-}
-
-/// Creates the scratch databases (not stopped half-way: a signal then stops the check before
-/// it starts), checks on them and drops them.
-#[allow(clippy::too_many_arguments)]
-async fn check_in(
-    engine: &Engine,
-    container: &str,
-    style: crate::engine::EnvStyle,
-    app: &ConnectionInfo,
-    args: &TestDowngradeArgs,
-    set: &MigrationSet,
-    selection: &Selection,
-    interrupt: &Interrupt,
-) -> Result<CheckReport, Error> {
-    let plan = plan_lanes(set, selection, args.jobs, default_jobs())?;
-    interrupt.check()?;
-    let mut scratches = Scratch::create_many(engine, container, style, app, plan.lanes).await?;
-    let names: Vec<&str> = scratches.iter().map(Scratch::name).collect();
-    if args.format == Format::Human {
-        let place = match names.as_slice() {
-            [one] => format!("scratch database {one}"),
-            many => format!(
-                "{} scratch databases at once ({})",
-                many.len(),
-                many.join(", ")
-            ),
-        };
-        println!(
-            "test-downgrade: {} {} migrations, {place} in `{container}`",
-            set.migrations.len(),
-            set.layout,
-        );
-    }
-    if let Some(reason) = &plan.single_because {
-        ui::note(&format!("checking on one scratch database: {reason}"));
-    }
-    let options = CheckOptions {
-        require_down: args.require_down,
-        ignore_column_order: args.ignore_column_order,
-        verify: args.verify,
-    };
-    let human = args.format == Format::Human;
-    let mut print = move |c: &MigrationCheck| {
-        if human {
-            print_result(c);
-        }
-    };
-    // `Err`: interrupted by SIGINT or SIGTERM.
-    let outcome = match interrupt
-        .guard(try_join_all(scratches.iter().map(Scratch::connect)).err_into::<Error>())
-        .await
-    {
-        Err(e) => Err(e),
-        Ok(conns) => {
-            let lanes = conns
-                .into_iter()
-                .zip(scratches.iter_mut())
-                .map(|(conn, scratch)| Lane {
-                    conn,
-                    scratch: scratch as &mut dyn ScratchDatabase,
-                })
-                .collect();
-            interrupt
-                .guard(check(set, selection, &options, lanes, &mut print).err_into::<Error>())
-                .await
-        }
-    };
-    // Always drop the scratch databases, whatever happened.
-    for (scratch, removed) in scratches
-        .iter()
-        .zip(join_all(scratches.iter().map(Scratch::remove)).await)
-    {
-        if let Err(e) = removed {
-            ui::warn(&format!(
-                "could not drop scratch database {}: {e}",
-                scratch.name()
-            ));
-        }
-    }
-    outcome
-}
-
-/// The cores, for the lanes when `--jobs` is not given (`plan_lanes` caps them).
-fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-}
-
-fn print_result(c: &MigrationCheck) {
-    let (mark, label) = match c.outcome {
-        Outcome::Passed => (style("✓").green().bold(), String::new()),
-        Outcome::PassedIgnoringColumnOrder => {
-            (style("✓").green().bold(), "  (column order ignored)".into())
-        }
-        Outcome::Irreversible => (
-            style("~").yellow().bold(),
-            format!("  {}", c.note.as_deref().unwrap_or("irreversible")),
-        ),
-        Outcome::Failed => (style("✗").red().bold(), String::new()),
-        Outcome::NotChecked => (
-            style("-").dim(),
-            format!("  {}", c.note.as_deref().unwrap_or("not checked")),
-        ),
-    };
-    let time = if c.outcome == Outcome::NotChecked {
-        String::new()
-    } else {
-        format!("  {} ms", c.millis)
-    };
-    println!("  {mark} {}{time}{label}", c.name);
-    for problem in &c.problems {
-        let message = problem
-            .message
-            .as_deref()
-            .map(|m| format!(": {m}"))
-            .unwrap_or_default();
-        println!("      {}{message}", problem.step.describe());
-        for change in &problem.changes {
-            println!("        {}", indent_continuation(change, "        "));
-        }
-    }
-}
-
-fn print_summary(r: &CheckReport) {
-    let mut parts = vec![
-        format!("{} passed", r.passed),
-        format!("{} failed", r.failed),
-    ];
-    if r.irreversible > 0 {
-        parts.push(format!("{} irreversible (skipped)", r.irreversible));
-    }
-    if r.not_checked > 0 {
-        parts.push(format!("{} not checked", r.not_checked));
-    }
-    println!("{} in {:.1} s", parts.join(", "), r.millis as f64 / 1000.0);
 }
 
 /// Writes the report as JUnit XML (one test case per migration), atomically.

@@ -9,6 +9,7 @@ mod lexer;
 pub mod roundtrip;
 mod runner;
 pub(crate) mod scratch;
+pub(crate) mod scratch_check;
 pub mod source;
 pub mod split;
 mod status;

@@ -3,6 +3,7 @@
 //! Results go to stdout (so they pipe); progress and diagnostics go to stderr. Nothing here
 //! prompts without a terminal: callers then need `--yes`.
 
+mod check;
 mod migration;
 mod progress;
 mod prompt;
@@ -12,6 +13,8 @@ use std::io::IsTerminal;
 use console::style;
 use serde::Serialize;
 
+pub use check::print_summary;
+pub(crate) use check::CheckDisplay;
 pub use migration::{print_applied, print_event};
 pub(crate) use progress::StartDisplay;
 pub use progress::{ByteProgress, PullProgress};
