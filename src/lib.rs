@@ -2,7 +2,9 @@
 //!
 //! Data flows one way: command-line arguments ([`cli`]) -> a validated [`config::Config`] ->
 //! a command function ([`commands`]) -> the engine ([`engine`]) and database ([`db`]) layers ->
-//! a result rendered by [`ui`] -> an exit code ([`error::exit_codes`]).
+//! a result rendered by [`ui`] -> an exit code ([`error::exit_codes`]). No module imports one
+//! above it (the migrations, dumps, database and engine layers know nothing of the commands,
+//! the configuration or `ui`); `tests/layers.rs` holds the order and checks every import.
 
 pub mod cli;
 pub mod commands;
