@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use cargo_packit_db::db::{quote_ident, ConnectionInfo};
 use cargo_packit_db::migrations::source::{read_set, LayoutChoice, Version};
-use cargo_packit_db::migrations::{DownTarget, Event, Session};
+use cargo_packit_db::migrations::{DownTarget, Event, Session, SQLX_TRACKING_DDL};
 use percent_encoding::percent_decode_str;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
@@ -50,16 +50,6 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// `max_locks_per_transaction * max_connections`).
 const DROP_CHUNK: usize = 50;
 
-/// The sqlx-0.8.6 DDL of the tracking table (the reset recreates it empty).
-const TRACKING_DDL: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
-    version BIGINT PRIMARY KEY,
-    description TEXT NOT NULL,
-    installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
-    success BOOLEAN NOT NULL,
-    checksum BYTEA NOT NULL,
-    execution_time BIGINT NOT NULL
-)";
-
 fn main() -> ExitCode {
     let Ok(url) = std::env::var("PACKIT_BENCH_DATABASE_URL") else {
         println!(
@@ -74,12 +64,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // The same runtime shape as the CLI's (src/lib.rs): multi-threaded, 2 workers.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // The CLI's own runtime, so the library is measured as the CLI runs it.
+    let runtime = match cargo_packit_db::runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("bench migrate: error: cannot start the runtime: {e}");
@@ -271,7 +257,7 @@ async fn reset_empty(config: &Config) -> Res<()> {
             .execute(&mut conn)
             .await?;
     }
-    sqlx::raw_sql(TRACKING_DDL).execute(&mut conn).await?;
+    sqlx::raw_sql(SQLX_TRACKING_DDL).execute(&mut conn).await?;
     sqlx::raw_sql("TRUNCATE _sqlx_migrations")
         .execute(&mut conn)
         .await?;

@@ -36,26 +36,7 @@ image=localhost/packit-db-test/postgres:17
 size=100
 large=400
 rounds=3
-while (($#)); do
-	case $1 in
-	--engine | --image | --size | --large | --rounds)
-		(($# >= 2)) || fail "$1 needs a value"
-		case $1 in
-		--engine) engine=$2 ;;
-		--image) image=$2 ;;
-		--size) size=$2 ;;
-		--large) large=$2 ;;
-		--rounds) rounds=$2 ;;
-		esac
-		shift 2
-		;;
-	-h | --help)
-		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
-		exit 0
-		;;
-	*) fail "unknown argument '$1' (see --help)" ;;
-	esac
-done
+bench_options "engine image size large rounds" "$@"
 [[ $size =~ ^[1-9][0-9]*$ && $large =~ ^[1-9][0-9]*$ ]] || fail "--size and --large are MB counts"
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || fail "--rounds must be a positive integer"
 

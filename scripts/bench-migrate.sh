@@ -31,38 +31,13 @@ set -euo pipefail
 BENCH_NAME=bench-migrate
 # shellcheck source=scripts/bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench/common.sh"
-usage() {
-	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
-}
 
 engine=docker
 image=localhost/packit-db-test/postgres:17
 count=500
 rounds=3
 warmup=1
-while (($#)); do
-	case $1 in
-	--engine | --image | --count | --rounds | --warmup)
-		(($# >= 2)) || fail "$1 needs a value"
-		case $1 in
-		--engine) engine=$2 ;;
-		--image) image=$2 ;;
-		--count) count=$2 ;;
-		--rounds) rounds=$2 ;;
-		--warmup) warmup=$2 ;;
-		esac
-		shift 2
-		;;
-	--engine=* | --image=* | --count=* | --rounds=* | --warmup=*)
-		set -- "${1%%=*}" "${1#*=}" "${@:2}"
-		;;
-	-h | --help)
-		usage
-		exit 0
-		;;
-	*) fail "unknown argument '$1' (see --help)" ;;
-	esac
-done
+bench_options "engine image count rounds warmup" "$@"
 [[ $engine == docker || $engine == podman ]] || fail "--engine must be docker or podman"
 [[ $count =~ ^[1-9][0-9]{0,3}$ ]] || fail "--count must be 1 to 9999"
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || fail "--rounds must be a positive integer"

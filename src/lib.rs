@@ -41,11 +41,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         }
     };
     init_tracing(cli.global.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: failed to start the async runtime: {e}");
@@ -141,4 +137,13 @@ fn init_tracing(verbose: u8) {
         .with_writer(std::io::stderr)
         .without_time()
         .try_init();
+}
+
+/// The runtime the CLI runs on: multi-threaded with two workers (these machines' cores), every
+/// driver enabled. The benchmarks use it too, so they measure the same shape.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
 }

@@ -603,18 +603,24 @@ fn a_changed_view_definition_is_reported_as_a_short_line_diff() {
     );
 }
 
+/// A project on the first engine whose migrations are `files` (name, SQL) in folder `m`, with
+/// PostgreSQL started; `None` when no engine is configured.
+fn project_with_files<S: AsRef<str>>(name: &str, files: &[(&str, S)]) -> Option<TestProject> {
+    let engine = engines().into_iter().next()?;
+    let p = TestProject::new(&engine, name, &image_17(), "migrations = \"m\"");
+    let dir = p.dir.path().join("m");
+    std::fs::create_dir(&dir).unwrap();
+    for (file, sql) in files {
+        std::fs::write(dir.join(file), sql.as_ref()).unwrap();
+    }
+    p.run_ok(&["up", "--no-migrate"]);
+    Some(p)
+}
+
 /// A failing file is named with the line and column of the error, counted in the file (the
 /// check sends each file inside a transaction of its own making).
 #[test]
 fn failing_files_are_named_with_the_line_and_column_in_the_file() {
-    // One engine is enough: this is about the messages.
-    let Some(engine) = engines().into_iter().next() else {
-        return;
-    };
-    let engine = &engine;
-    let p = TestProject::new(engine, "td-position", &image_17(), "migrations = \"m\"");
-    let dir = p.dir.path().join("m");
-    std::fs::create_dir(&dir).unwrap();
     let files = [
         ("01_first_line.up.sql", "CREATE TABLE a (n int);\n"),
         ("01_first_line.down.sql", "DROPX TABLE a;\n"),
@@ -624,10 +630,10 @@ fn failing_files_are_named_with_the_line_and_column_in_the_file() {
             "-- undo\nDROP TABLE b;\nDROP TABLEX b;\n",
         ),
     ];
-    for (name, sql) in files {
-        std::fs::write(dir.join(name), sql).unwrap();
-    }
-    p.run_ok(&["up", "--no-migrate"]);
+    // One engine is enough: this is about the messages.
+    let Some(p) = project_with_files("td-position", &files) else {
+        return;
+    };
     let out = p.run(&["test-downgrade", "--format", "json"]);
     assert_eq!(out.status.code(), Some(8), "check failed: {}", stderr(&out));
     let r = json(&out);
@@ -652,13 +658,6 @@ fn failing_files_are_named_with_the_line_and_column_in_the_file() {
 /// by statement, and the snapshots after them still see the schema right.
 #[test]
 fn migrations_run_with_the_usual_session_settings() {
-    let Some(engine) = engines().into_iter().next() else {
-        return;
-    };
-    let engine = &engine;
-    let p = TestProject::new(engine, "td-settings", &image_17(), "migrations = \"m\"");
-    let dir = p.dir.path().join("m");
-    std::fs::create_dir(&dir).unwrap();
     // Raises unless every setting is at its default (reset_val: what the session started with).
     let check = "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_settings \
                  WHERE name IN ('enable_seqscan', 'plan_cache_mode', 'jit') \
@@ -690,10 +689,9 @@ fn migrations_run_with_the_usual_session_settings() {
             format!("{check}ALTER TABLE a DROP b;\n"),
         ),
     ];
-    for (name, sql) in files {
-        std::fs::write(dir.join(name), sql).unwrap();
-    }
-    p.run_ok(&["up", "--no-migrate"]);
+    let Some(p) = project_with_files("td-settings", &files) else {
+        return;
+    };
     let out = p.run(&["test-downgrade", "--format", "json", "--jobs", "1"]);
     let r = json(&out);
     assert_eq!(out.status.code(), Some(0), "{r} {}", stderr(&out));

@@ -173,21 +173,19 @@ fn write_junit(path: &std::path::Path, r: &CheckReport) -> Result<(), Error> {
 
 /// The JUnit XML text of a report.
 pub fn junit_xml(r: &CheckReport) -> String {
+    // The suite and its one test suite carry the same counts.
+    let counts = format!(
+        "tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\"",
+        r.migrations.len(),
+        r.failed,
+        r.irreversible + r.not_checked,
+        r.millis as f64 / 1000.0
+    );
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
-        "<testsuites name=\"cargo-packit-db test-downgrade\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">\n",
-        r.migrations.len(),
-        r.failed,
-        r.irreversible + r.not_checked,
-        r.millis as f64 / 1000.0
+        "<testsuites name=\"cargo-packit-db test-downgrade\" {counts}>\n"
     ));
-    out.push_str(&format!(
-        "  <testsuite name=\"test-downgrade\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">\n",
-        r.migrations.len(),
-        r.failed,
-        r.irreversible + r.not_checked,
-        r.millis as f64 / 1000.0
-    ));
+    out.push_str(&format!("  <testsuite name=\"test-downgrade\" {counts}>\n"));
     for c in &r.migrations {
         out.push_str(&format!(
             "    <testcase classname=\"migrations\" name=\"{}\" file=\"{}\" time=\"{:.3}\"",

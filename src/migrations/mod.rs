@@ -15,6 +15,7 @@ pub mod split;
 mod status;
 pub mod templates;
 mod tracking;
+pub use tracking::SQLX_TRACKING_DDL;
 pub mod verify;
 
 pub use apply::apply_pending;

@@ -53,25 +53,28 @@ pub async fn table_exists(conn: &mut PgConnection, table: &str) -> Result<bool, 
         .map_err(|source| db("look for the tracking table", source))
 }
 
-/// Creates the tracking table if needed (the tool's own DDL).
-pub async fn ensure(conn: &mut PgConnection, layout: Layout) -> Result<(), MigrateError> {
-    let ddl = match layout {
-        Layout::Sqlx => {
-            "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+/// sqlx 0.8's tracking table, as its migrator creates it: a table made by either tool serves
+/// the other.
+pub const SQLX_TRACKING_DDL: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
     version BIGINT PRIMARY KEY,
     description TEXT NOT NULL,
     installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
     success BOOLEAN NOT NULL,
     checksum BYTEA NOT NULL,
     execution_time BIGINT NOT NULL
-);"
-        }
-        Layout::Diesel => {
-            "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
+);";
+
+/// diesel's tracking table, as diesel_migrations creates it.
+pub const DIESEL_TRACKING_DDL: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
        version VARCHAR(50) PRIMARY KEY NOT NULL,
        run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
-);"
-        }
+);";
+
+/// Creates the tracking table if needed (the tool's own DDL).
+pub async fn ensure(conn: &mut PgConnection, layout: Layout) -> Result<(), MigrateError> {
+    let ddl = match layout {
+        Layout::Sqlx => SQLX_TRACKING_DDL,
+        Layout::Diesel => DIESEL_TRACKING_DDL,
     };
     sqlx::raw_sql(ddl)
         .execute(conn)
