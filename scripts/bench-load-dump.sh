@@ -31,8 +31,6 @@ BENCH_NAME=bench-load-dump
 source "$(dirname "${BASH_SOURCE[0]}")/bench/common.sh"
 measure="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bench/measure.py"
 
-engine=docker
-image=localhost/packit-db-test/postgres:17
 size=100
 large=400
 rounds=3

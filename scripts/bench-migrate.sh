@@ -32,8 +32,6 @@ BENCH_NAME=bench-migrate
 # shellcheck source=scripts/bench/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench/common.sh"
 
-engine=docker
-image=localhost/packit-db-test/postgres:17
 count=500
 rounds=3
 warmup=1

@@ -59,8 +59,6 @@ BENCH_NAME=bench-test-downgrade-recovery
 source "$(dirname "${BASH_SOURCE[0]}")/bench/common.sh"
 LC_NUMERIC=C # $EPOCHREALTIME with a '.'
 
-engine=docker
-image=localhost/packit-db-test/postgres:17
 count=300
 every=10
 rounds=3

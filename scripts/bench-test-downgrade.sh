@@ -65,8 +65,6 @@ BENCH_NAME=bench-test-downgrade
 source "$(dirname "${BASH_SOURCE[0]}")/bench/common.sh"
 LC_NUMERIC=C # $EPOCHREALTIME with a '.'
 
-engine=docker
-image=localhost/packit-db-test/postgres:17
 counts=200,400
 rounds=3
 warmup=0

@@ -48,8 +48,10 @@ readonly LABEL="$LABEL_KEY=$LABEL_VALUE"
 readonly READY_LINE='database system is ready to accept connections'
 LC_NUMERIC=C # $EPOCHREALTIME with a '.'
 
-log() { printf '[bench-up] %s\n' "$*" >&2; }
-# fail MESSAGE [LOGFILE]: prints MESSAGE and the captured output, exits 1 (the trap cleans).
+LOG_NAME=bench-up
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# fail MESSAGE [LOGFILE]: prints MESSAGE and all the captured output, exits 1 (the trap cleans).
 fail() {
 	log "error: $1"
 	if [[ -n ${2:-} && -s $2 ]]; then
@@ -169,14 +171,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The project directory must not be inside a Cargo project or below a .env: the tool
-# would read those instead of (or on top of) packit-db.toml.
-dir=$project
-while [[ $dir != / ]]; do
-	dir=$(dirname "$dir")
-	[[ ! -e $dir/Cargo.toml && ! -e $dir/.env ]] ||
-		fail "$dir has a Cargo.toml or .env that the tool would read; set TMPDIR elsewhere"
-done
+refuse_config_above "$project"
 
 leftover=$("${cli[@]}" ps -aq --filter "label=$LABEL")
 if [[ -n $leftover ]]; then

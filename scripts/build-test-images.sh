@@ -52,14 +52,9 @@ readonly BUSYBOX_APPLETS=(
 	nologin
 )
 
-log() { printf '[build-test-images] %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+LOG_NAME=build-test-images
+# shellcheck source=scripts/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 # engine_selected NAME: true when NAME is listed in PACKIT_TEST_ENGINES.
 engine_selected() {

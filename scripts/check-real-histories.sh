@@ -48,14 +48,9 @@ readonly NAME=check-real-histories
 readonly LABEL_KEY=io.github.packit-db.histories
 LC_NUMERIC=C # $EPOCHREALTIME with a '.'
 
-log() { printf '[%s] %s\n' "$NAME" "$*" >&2; }
-fail() {
-	log "error: $1"
-	if [[ -n ${2:-} && -s $2 ]]; then
-		tail -n 40 "$2" | sed 's/^/    | /' >&2
-	fi
-	exit 1
-}
+LOG_NAME=$NAME
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
 engine=docker
@@ -129,13 +124,7 @@ else
 fi
 out=$(cd "$out" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/$NAME-work.XXXXXX")
-# The tool would read a Cargo.toml or .env above a project instead of its packit-db.toml.
-dir=$work
-while [[ $dir != / ]]; do
-	dir=$(dirname "$dir")
-	[[ ! -e $dir/Cargo.toml && ! -e $dir/.env ]] ||
-		fail "$dir has a Cargo.toml or .env that the tool would read; set TMPDIR elsewhere"
-done
+refuse_config_above "$work"
 
 naive_container="histories-naive-$$"
 naive_started=0

@@ -30,16 +30,9 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 readonly SCRIPT_DIR REPO_ROOT
 readonly TEST_LABEL=io.github.packit-db.test
-readonly LOCK_FILE=/tmp/packit-db-test.lock
-
-log() { printf '[test] %s\n' "$*" >&2; }
-die() {
-	log "error: $*"
-	exit 1
-}
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+LOG_NAME=test
+# shellcheck source=scripts/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 # step NAME COMMAND...: runs a command with a header and its duration.
 step() {
@@ -172,18 +165,6 @@ on_exit() {
 	exit "$rc"
 }
 
-# Two runs at once would remove each other's containers: wait for the other one.
-take_lock() {
-	if [[ ! -e $LOCK_FILE ]] && : >"$LOCK_FILE" 2>/dev/null; then
-		chmod 0666 "$LOCK_FILE" 2>/dev/null || true
-	fi
-	exec 9<"$LOCK_FILE" || die "cannot open $LOCK_FILE"
-	if ! flock -n 9; then
-		log "another scripts/test.sh run holds $LOCK_FILE; waiting for it"
-		flock 9
-	fi
-}
-
 main() {
 	cd "$REPO_ROOT"
 	configure_environment
@@ -197,12 +178,12 @@ main() {
 	# setup-engines.sh must not inherit it.)
 	if ((EUID == 0)); then
 		step "setup engines" "$SCRIPT_DIR/setup-engines.sh"
-		take_lock
+		take_test_lock "another scripts/test.sh run holds it"
 		step "build test images" "$SCRIPT_DIR/build-test-images.sh"
 	else
 		log "not root: installing and building nothing (use 'sudo scripts/test.sh' for that)"
 		step "check engines" "$SCRIPT_DIR/setup-engines.sh"
-		take_lock
+		take_test_lock "another scripts/test.sh run holds it"
 		step "check test images" "$SCRIPT_DIR/build-test-images.sh" --check
 	fi
 

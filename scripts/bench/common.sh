@@ -4,17 +4,12 @@
 # shellcheck shell=bash
 
 readonly BENCH_LABEL_KEY=io.github.packit-db.test
-readonly BENCH_LOCK_FILE=/tmp/packit-db-test.lock
-
-log() { printf '[%s] %s\n' "$BENCH_NAME" "$*" >&2; }
-# fail MESSAGE [LOGFILE]: prints MESSAGE and the captured output, exits 1 (the trap cleans).
-fail() {
-	log "error: $1"
-	if [[ -n ${2:-} && -s $2 ]]; then
-		tail -n 60 "$2" | sed 's/^/    | /' >&2
-	fi
-	exit 1
-}
+LOG_NAME=$BENCH_NAME
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# Defaults of the options every bench has.
+engine=docker
+image=localhost/packit-db-test/postgres:17
 
 # bench_usage: prints the script's header comment (line 2 up to `set -euo pipefail`).
 bench_usage() {
@@ -189,26 +184,13 @@ bench_setup() {
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	# The tool would read a Cargo.toml or .env above the project instead of packit-db.toml.
-	dir=$project
-	while [[ $dir != / ]]; do
-		dir=$(dirname "$dir")
-		[[ ! -e $dir/Cargo.toml && ! -e $dir/.env ]] ||
-			fail "$dir has a Cargo.toml or .env that the tool would read; set TMPDIR elsewhere"
-	done
+	refuse_config_above "$project"
 
 	log "building the release binary (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 	(cd "$root" && cargo build --release --quiet) >"$work/build.log" 2>&1 ||
 		fail "the release build failed" "$work/build.log"
 
-	if [[ ! -e $BENCH_LOCK_FILE ]] && : >"$BENCH_LOCK_FILE" 2>/dev/null; then
-		chmod 0666 "$BENCH_LOCK_FILE" 2>/dev/null || true
-	fi
-	exec 9<"$BENCH_LOCK_FILE" || fail "cannot open $BENCH_LOCK_FILE"
-	if ! flock -n 9; then
-		log "a scripts/test.sh run holds $BENCH_LOCK_FILE (its clean-up would remove our container); waiting"
-		flock 9
-	fi
+	take_test_lock "a scripts/test.sh run holds it (its clean-up would remove our container)"
 
 	container="packit-$BENCH_NAME-$$"
 	bench_write_config "$image" "$extra"
