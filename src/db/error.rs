@@ -4,32 +4,25 @@ use crate::engine::{ContainerError, EngineError, EngineFailure};
 use crate::interrupt::Interrupted;
 
 /// PostgreSQL was not reachable or not ready.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// It did not answer `SELECT 1` within the timeout.
     #[error("PostgreSQL in `{container}` did not accept connections within {timeout_secs} s (last error: {last_error}); raise --timeout, or look at the log below{}", .log_tail.as_ref().map(|t| format!(":\n{t}")).unwrap_or_default())]
     NotReady {
-        /// The container.
         container: String,
-        /// The timeout that passed.
         timeout_secs: u64,
-        /// The last connection error.
         last_error: String,
         /// The last lines of the container log.
         log_tail: Option<String>,
     },
     /// The server rejected the credentials.
     #[error("PostgreSQL in `{container}` rejected the password for user `{user}`; the data volume was initialised with another password: set `password` to that one, or run `cargo packit-db down --volumes` to start from an empty database")]
-    AuthFailed {
-        /// The container.
-        container: String,
-        /// The user.
-        user: String,
-    },
+    AuthFailed { container: String, user: String },
     /// A connection failed for another reason.
     #[error("cannot connect to PostgreSQL at 127.0.0.1:{port}: {reason}")]
     Unreachable {
-        /// The host port.
         port: u16,
         /// Why.
         reason: String,

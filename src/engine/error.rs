@@ -30,6 +30,8 @@ pub(crate) fn join_attempts(attempts: &[Attempt]) -> String {
 }
 
 /// Failures to reach or talk to a container engine.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// Nothing answered anywhere in the lookup order.
@@ -55,17 +57,13 @@ pub enum EngineError {
     /// An endpoint uses a scheme this tool cannot speak.
     #[error("{var}={value} uses the unsupported scheme `{scheme}`; use unix:///path/to/engine.sock or tcp://host:port")]
     UnsupportedScheme {
-        /// The variable that held it.
         var: String,
-        /// Its value.
         value: String,
-        /// The scheme found.
         scheme: String,
     },
     /// Something answered, but not as a Docker or Podman API.
     #[error("{place} is not a Docker or Podman API ({reason}); point DOCKER_HOST or CONTAINER_HOST at the engine's socket")]
     NotAnEngine {
-        /// The endpoint.
         place: String,
         /// What it answered.
         reason: String,
@@ -88,26 +86,20 @@ pub enum EngineError {
 }
 
 /// The project's container cannot be used as asked.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {
     /// A container with the configured name exists but was not created by this tool.
     #[error("a container named `{name}` exists but was not created by cargo-packit-db; remove or rename it, or set `container` to another name")]
-    NotOurs {
-        /// The container name.
-        name: String,
-    },
+    NotOurs { name: String },
     /// A volume with the tool's name exists but was not created by this tool.
     #[error("a volume named `{name}` exists but was not created by cargo-packit-db; remove it or set `container` to another name")]
-    VolumeNotOurs {
-        /// The volume name.
-        name: String,
-    },
+    VolumeNotOurs { name: String },
     /// The container was created by this tool for another project.
     #[error("container `{name}` belongs to project `{owner}`, not `{project}`, and is left alone; unset PACKIT_DB_CONTAINER (or change the `container` setting) if it names that container by mistake, or run the command in project `{owner}`'s directory")]
     OtherProject {
-        /// The container name.
         name: String,
-        /// The project its label names.
         owner: String,
         /// This project.
         project: String,
@@ -115,9 +107,7 @@ pub enum ContainerError {
     /// The data volume was created by this tool for another project.
     #[error("volume `{name}` belongs to project `{owner}`, not `{project}`, and is left alone; unset PACKIT_DB_CONTAINER (or change the `container` setting) if it names that volume by mistake, or run the command in project `{owner}`'s directory")]
     VolumeOtherProject {
-        /// The volume name.
         name: String,
-        /// The project its label names.
         owner: String,
         /// This project.
         project: String,
@@ -125,7 +115,6 @@ pub enum ContainerError {
     /// The existing container was created with other settings.
     #[error("container `{name}` was created with other settings ({}); run `cargo packit-db up --recreate` to replace it (the data volume is kept)", .differences.join(", "))]
     SettingsDiffer {
-        /// The container name.
         name: String,
         /// One entry per differing setting, e.g. `image: a -> b`.
         differences: Vec<String>,
@@ -133,7 +122,6 @@ pub enum ContainerError {
     /// The data volume was initialised for another user, database or image style.
     #[error("data volume `{volume}` was initialised with other settings ({}); run `cargo packit-db down --volumes` to start from an empty database, or restore the previous settings", .differences.join(", "))]
     VolumeMismatch {
-        /// The volume name.
         volume: String,
         /// What differs.
         differences: Vec<String>,
@@ -141,52 +129,36 @@ pub enum ContainerError {
     /// The configured host port is taken.
     #[error("port {port} on 127.0.0.1 is already in use{}; stop it, or set `port` to another number (0 picks a free one)", .holder.as_ref().map(|h| format!(" by {h}")).unwrap_or_default())]
     PortInUse {
-        /// The port.
         port: u16,
         /// Who holds it, when known.
         holder: Option<String>,
     },
     /// The command needs the container, and there is none.
     #[error("container `{name}` does not exist; run `cargo packit-db up` first")]
-    Missing {
-        /// The container name.
-        name: String,
-    },
+    Missing { name: String },
     /// The command needs the container running, and it is not.
     #[error("container `{name}` is {state}; run `cargo packit-db up` to start it")]
-    NotRunning {
-        /// The container name.
-        name: String,
-        /// Its state.
-        state: String,
-    },
+    NotRunning { name: String, state: String },
     /// The container stopped while PostgreSQL was starting.
     #[error("container `{name}` exited with code {code} while PostgreSQL was starting; its log ends with:\n{log_tail}")]
     Exited {
-        /// The container name.
         name: String,
-        /// Its exit code.
         code: i64,
-        /// The last lines of its log.
         log_tail: String,
     },
 }
 
 /// The image is missing or could not be pulled.
+// The variants' fields are named for what they hold: a doc comment on each would restate the name.
+#[allow(missing_docs)]
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// `--pull never` and the image is not present.
     #[error("image `{image}` is not present on {engine} and --pull never forbids pulling it; pull it yourself or use --pull missing")]
-    Missing {
-        /// The image.
-        image: String,
-        /// The engine kind.
-        engine: String,
-    },
+    Missing { image: String, engine: String },
     /// The pull failed.
     #[error("could not pull image `{image}`: {reason}; check the name and your network, or set `image` to one that is present")]
     PullFailed {
-        /// The image.
         image: String,
         /// The engine's message.
         reason: String,
