@@ -88,7 +88,7 @@ pub enum CommandError {
     /// The user answered no.
     #[error("{what} cancelled")]
     Declined {
-        /// The step.
+        /// What was not done, as the question named it.
         what: String,
     },
     /// SIGINT (Ctrl-C) or SIGTERM, after the command removed what it had created.

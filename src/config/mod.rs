@@ -46,13 +46,13 @@ pub struct Config {
     pub image: String,
     /// How the image is configured (variable names, data directory).
     pub env_style: EnvStyle,
-    /// The container name.
+    /// The name of the project's container (its volume is named after it).
     pub container: String,
     /// The host port on 127.0.0.1; 0 picks a free port.
     pub port: u16,
-    /// The application role.
+    /// The role the application connects as, created with the container.
     pub user: String,
-    /// The application database.
+    /// The application's database, owned by `user`.
     pub database: String,
     /// The role's password; `None` generates one when the container is created.
     pub password: Option<String>,
@@ -134,7 +134,7 @@ pub enum ConfigSource {
     },
     /// A `packit-db.toml` file.
     File {
-        /// The file.
+        /// Where `packit-db.toml` is.
         path: PathBuf,
     },
     /// No configuration file: defaults (and the environment).

@@ -17,7 +17,7 @@ pub(crate) const CONFIG_FILE: &str = "packit-db.toml";
 /// What the file-level configuration yields.
 #[derive(Debug)]
 pub(crate) struct FileConfig {
-    /// The project name.
+    /// The project's name: the Cargo package's, else the directory's.
     pub(crate) project: String,
     /// The workspace root or the current directory.
     pub(crate) project_dir: PathBuf,

@@ -42,7 +42,7 @@ pub(crate) enum StartEvent<'a> {
     },
     /// Making the image present is over, also when it failed or was stopped.
     PullDone {
-        /// The image.
+        /// The image that was made present (or was not).
         image: &'a str,
         /// Whether it was pulled (not already present).
         pulled: bool,

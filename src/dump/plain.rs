@@ -18,7 +18,7 @@ pub enum Segment {
     Pass(usize),
     /// One line naming roles (`len` bytes, newline included).
     Roles {
-        /// Its length.
+        /// The line's length in bytes.
         len: usize,
         /// What it names.
         statement: RoleStatement,

@@ -57,13 +57,13 @@ pub enum DumpBody {
 pub struct OpenedDump {
     /// How messages name it.
     pub display: String,
-    /// Its format.
+    /// Plain SQL (maybe compressed), custom, tar or directory.
     pub format: DumpFormat,
     /// Which PostgreSQL made it.
     pub origin: DumpOrigin,
     /// A plain script that says it was written by pg_dump (so it must end with its footer).
     pub pg_dump_script: bool,
-    /// The bytes.
+    /// Where the dump's bytes are read from.
     pub body: DumpBody,
     /// The size of the input as stored (compressed), when known.
     pub raw_size: Option<u64>,

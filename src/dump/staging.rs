@@ -34,7 +34,7 @@ pub(crate) async fn prepare(admin: &Admin<'_>) -> Result<(Temporaries, Vec<Strin
 
 /// A staging database being loaded.
 pub(crate) struct Staging {
-    /// Its name.
+    /// `packit_staging_<pid>_<token>`: the marked database the dump is loaded into.
     pub name: String,
 }
 

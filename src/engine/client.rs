@@ -82,7 +82,7 @@ impl std::fmt::Display for ContainerState {
 pub struct ContainerInfo {
     /// Container id.
     pub id: String,
-    /// Its state.
+    /// Running, stopped, or on the way between.
     pub state: ContainerState,
     /// Exit code when stopped.
     pub exit_code: Option<i64>,

@@ -73,7 +73,7 @@ pub(crate) enum Candidate {
     Variable {
         /// `DOCKER_HOST` or `CONTAINER_HOST`.
         var: &'static str,
-        /// Its value.
+        /// The endpoint it holds.
         value: String,
     },
     /// A well-known socket path; a missing one is skipped.

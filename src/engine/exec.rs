@@ -44,7 +44,7 @@ pub struct TermSize {
 pub struct ExecOutput {
     /// The process's exit code.
     pub code: i64,
-    /// Its standard output.
+    /// The process's standard output, as bytes.
     pub stdout: Vec<u8>,
     /// Its standard error, as text, trimmed.
     pub stderr: String,

@@ -135,7 +135,7 @@ pub struct Observed {
     pub image: String,
     /// Its environment, `KEY=VALUE`.
     pub env: Vec<String>,
-    /// Its labels.
+    /// Its labels, the tool's and the configured ones.
     pub labels: BTreeMap<String, String>,
     /// The host port requested at creation (`None` = any).
     pub requested_port: Option<u16>,

@@ -42,7 +42,7 @@ pub(crate) enum CheckEvent<'a> {
     Checked(&'a MigrationCheck),
     /// A scratch database could not be dropped at the end.
     NotDropped {
-        /// Its name.
+        /// The scratch database left behind.
         name: &'a str,
         /// Why.
         error: &'a MigrateError,

@@ -15,7 +15,7 @@ use crate::migrations::source::{Layout, Migration, Version};
 /// One row of the tracking table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppliedRow {
-    /// The version.
+    /// The applied migration's version.
     pub version: Version,
     /// The description recorded (sqlx only).
     pub description: Option<String>,

@@ -100,7 +100,7 @@ impl Problem {
 /// The check of one migration.
 #[derive(Clone, Debug, Serialize)]
 pub struct MigrationCheck {
-    /// Its version.
+    /// The migration's version.
     pub version: Version,
     /// `<version>_<description>`.
     pub name: String,
